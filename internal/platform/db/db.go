@@ -1,0 +1,286 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Options tune the pools. Zero values pick safe defaults.
+type Options struct {
+	// Synchronous is SQLite's synchronous pragma: FULL (default) or NORMAL.
+	Synchronous string
+	// MaxReaders caps SQLite read connections (default 4) and PostgreSQL
+	// connections (default 16).
+	MaxReaders int
+	// CacheKiB is SQLite's page cache per connection (default 16 MiB).
+	CacheKiB int
+	// NoGroupCommit runs each SQLite write transaction on its own.
+	NoGroupCommit bool
+}
+
+// DB is the handle every store uses. It is safe for concurrent use.
+type DB struct {
+	Dialect
+	dsn    string
+	read   *sql.DB
+	write  *sql.DB // SQLite: one connection; PostgreSQL: same as read
+	writer *groupWriter
+}
+
+// Querier is what a store needs to run SQL: a *sql.DB, *sql.Tx or *sql.Conn.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// ErrBadDSN is returned for a DSN that names no supported database.
+var ErrBadDSN = errors.New("database DSN must be sqlite:PATH or postgres://...")
+
+// ParseDSN splits a DSN into its kind and driver-specific rest.
+func ParseDSN(dsn string) (Kind, string, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		p := strings.TrimPrefix(dsn, "sqlite:")
+		p = strings.TrimPrefix(p, "//")
+		if p == "" {
+			return "", "", ErrBadDSN
+		}
+		return SQLite, p, nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return Postgres, dsn, nil
+	}
+	return "", "", ErrBadDSN
+}
+
+// Open connects to the database named by dsn and checks it is reachable.
+func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
+	kind, rest, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	d := &DB{Dialect: Dialect{Kind: kind}, dsn: dsn}
+	switch kind {
+	case SQLite:
+		err = d.openSQLite(rest, opt)
+	case Postgres:
+		err = d.openPostgres(rest, opt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := d.write.PingContext(pctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("database unreachable: %w", err)
+	}
+	if kind == SQLite && !opt.NoGroupCommit {
+		d.writer = newGroupWriter(d.write)
+	}
+	return d, nil
+}
+
+func (d *DB) openSQLite(path string, opt Options) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("cannot create database directory: %w", err)
+		}
+	}
+	sync := strings.ToUpper(opt.Synchronous)
+	if sync == "" {
+		sync = "FULL"
+	}
+	if sync != "FULL" && sync != "NORMAL" {
+		return fmt.Errorf("synchronous must be FULL or NORMAL")
+	}
+	cache := opt.CacheKiB
+	if cache <= 0 {
+		cache = 16 * 1024
+	}
+	readers := opt.MaxReaders
+	if readers <= 0 {
+		readers = max(4, runtime.NumCPU()*2)
+	}
+	q := url.Values{}
+	for _, p := range []string{
+		"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)",
+		"synchronous(" + sync + ")", fmt.Sprintf("cache_size(-%d)", cache),
+		"temp_store(MEMORY)",
+	} {
+		q.Add("_pragma", p)
+	}
+	base := "file:" + path + "?"
+	w, err := sql.Open("sqlite", base+q.Encode()+"&_txlock=immediate")
+	if err != nil {
+		return err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	q.Add("_pragma", "query_only(1)")
+	r, err := sql.Open("sqlite", base+q.Encode())
+	if err != nil {
+		w.Close()
+		return err
+	}
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	r.SetConnMaxIdleTime(5 * time.Minute)
+	d.read, d.write = r, w
+	return nil
+}
+
+func (d *DB) openPostgres(dsn string, opt Options) error {
+	n := opt.MaxReaders
+	if n <= 0 {
+		n = 16
+	}
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	p.SetMaxOpenConns(n)
+	p.SetMaxIdleConns(n)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	d.read, d.write = p, p
+	return nil
+}
+
+// DSN returns the DSN the handle was opened with.
+func (d *DB) DSN() string { return d.dsn }
+
+// Close stops the group writer and closes the pools.
+func (d *DB) Close() error {
+	if d.writer != nil {
+		d.writer.stop()
+	}
+	var err error
+	if d.read != nil {
+		err = d.read.Close()
+	}
+	if d.write != nil && d.write != d.read {
+		if e := d.write.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Ping checks the database answers.
+func (d *DB) Ping(ctx context.Context) error { return d.read.PingContext(ctx) }
+
+// Stats returns pool statistics of the read pool.
+func (d *DB) Stats() sql.DBStats { return d.read.Stats() }
+
+type txKey struct{}
+
+type txState struct {
+	q           Querier
+	afterCommit []func()
+}
+
+// InTx reports whether ctx carries a transaction.
+func InTx(ctx context.Context) bool { _, ok := ctx.Value(txKey{}).(*txState); return ok }
+
+// Q returns the transaction in ctx, or the read pool.
+func (d *DB) Q(ctx context.Context) Querier {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		return st.q
+	}
+	return d.read
+}
+
+// Exec runs a statement in the context's transaction (or, outside one, on
+// the writer), rebinding placeholders.
+func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		return st.q.ExecContext(ctx, d.Rebind(q), args...)
+	}
+	var res sql.Result
+	err := d.WithTx(ctx, func(ctx context.Context) error {
+		var err error
+		res, err = d.Q(ctx).ExecContext(ctx, d.Rebind(q), args...)
+		return err
+	})
+	return res, err
+}
+
+// Query runs a query in the context's transaction or on the read pool.
+func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.Q(ctx).QueryContext(ctx, d.Rebind(q), args...)
+}
+
+// QueryRow runs a one-row query in the context's transaction or on the read pool.
+func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return d.Q(ctx).QueryRowContext(ctx, d.Rebind(q), args...)
+}
+
+// AfterCommit registers fn to run once the transaction in ctx commits. Outside
+// a transaction fn runs at once.
+func AfterCommit(ctx context.Context, fn func()) {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		st.afterCommit = append(st.afterCommit, fn)
+		return
+	}
+	fn()
+}
+
+// WithTx runs fn in a write transaction carried by the context passed to fn.
+// If ctx already carries one, fn joins it. On SQLite, concurrent calls are
+// grouped into one physical transaction (each in its own savepoint) so that
+// many writers share one fsync; a failing fn rolls back only its own work.
+// On PostgreSQL, serialization failures and deadlocks are retried.
+func (d *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if InTx(ctx) {
+		return fn(ctx)
+	}
+	if d.writer != nil {
+		return d.writer.do(ctx, fn)
+	}
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = d.runTx(ctx, fn)
+		if err == nil || !IsRetryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func (d *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	st := &txState{q: tx}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(context.WithValue(ctx, txKey{}, st)); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	for _, f := range st.afterCommit {
+		f()
+	}
+	return nil
+}

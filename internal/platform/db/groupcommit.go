@@ -1,0 +1,145 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+)
+
+// groupWriter serialises SQLite writes through one connection and commits
+// every transaction that queued up while the previous commit was syncing in
+// one physical transaction. Each logical transaction runs in its own
+// savepoint, so a failure rolls back only that caller's work, and each caller
+// is answered only after the shared COMMIT is durable.
+type groupWriter struct {
+	db   *sql.DB
+	reqs chan *writeReq
+	done chan struct{}
+}
+
+type writeReq struct {
+	ctx   context.Context
+	fn    func(ctx context.Context) error
+	st    *txState
+	err   error
+	reply chan error
+}
+
+// maxBatch bounds how many logical transactions share one commit, so that
+// one slow batch cannot hold the write lock for long.
+const maxBatch = 128
+
+func newGroupWriter(db *sql.DB) *groupWriter {
+	w := &groupWriter{db: db, reqs: make(chan *writeReq, 1024), done: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+func (w *groupWriter) stop() {
+	close(w.reqs)
+	<-w.done
+}
+
+func (w *groupWriter) do(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &writeReq{ctx: ctx, fn: fn, reply: make(chan error, 1)}
+	defer func() {
+		if p := recover(); p != nil { // send on a closed channel: shutting down
+			err = fmt.Errorf("database is closing")
+		}
+	}()
+	w.reqs <- r
+	return <-r.reply
+}
+
+func (w *groupWriter) loop() {
+	defer close(w.done)
+	batch := make([]*writeReq, 0, maxBatch)
+	for first := range w.reqs {
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-w.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		w.run(batch)
+	}
+}
+
+func (w *groupWriter) run(batch []*writeReq) {
+	fail := func(err error) {
+		for _, r := range batch {
+			r.reply <- err
+		}
+	}
+	ctx := context.Background()
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		fail(err)
+		return
+	}
+	ok := 0
+	for i, r := range batch {
+		if r.ctx.Err() != nil {
+			r.err = r.ctx.Err()
+			continue
+		}
+		sp := "sp" + strconv.Itoa(i)
+		if _, err := conn.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+			r.err = err
+			continue
+		}
+		r.st = &txState{q: conn}
+		r.err = callSafely(context.WithValue(r.ctx, txKey{}, r.st), r.fn)
+		if r.err != nil {
+			if _, err := conn.ExecContext(ctx, "ROLLBACK TO "+sp); err != nil {
+				// The connection is in an unknown state: abandon the batch.
+				_, _ = conn.ExecContext(ctx, "ROLLBACK")
+				fail(fmt.Errorf("rollback to savepoint: %w", err))
+				return
+			}
+		} else {
+			ok++
+		}
+		_, _ = conn.ExecContext(ctx, "RELEASE "+sp)
+	}
+	if ok == 0 {
+		_, _ = conn.ExecContext(ctx, "ROLLBACK")
+	} else if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		fail(fmt.Errorf("commit: %w", err))
+		return
+	}
+	for _, r := range batch {
+		if r.err == nil && r.st != nil {
+			for _, f := range r.st.afterCommit {
+				f()
+			}
+		}
+		r.reply <- r.err
+	}
+}
+
+func callSafely(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in transaction: %v", p)
+		}
+	}()
+	return fn(ctx)
+}
