@@ -1,0 +1,27 @@
+// Package schema holds the numbered migrations of Tenon's system tables
+// (everything that is not a record table; record tables are created from
+// metadata by meta's schema sync). Released migrations are frozen.
+//
+// Conventions: timestamps in system tables are BIGINT unix microseconds
+// (UTC); booleans are INTEGER 0/1 on SQLite and BOOLEAN on PostgreSQL; JSON
+// is TEXT on SQLite and JSONB on PostgreSQL.
+package schema
+
+import (
+	_ "embed"
+
+	"github.com/tenon-crm/tenon/internal/platform/db"
+)
+
+//go:embed 0001_core.sqlite.sql
+var core1SQLite string
+
+//go:embed 0001_core.postgres.sql
+var core1Postgres string
+
+// Migrations returns every migration in order.
+func Migrations() []db.Migration {
+	return []db.Migration{
+		{Version: 1, Name: "core", SQLite: core1SQLite, Postgres: core1Postgres},
+	}
+}
