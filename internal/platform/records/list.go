@@ -1,0 +1,273 @@
+package records
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/tenon-crm/tenon/internal/platform/access"
+	"github.com/tenon-crm/tenon/internal/platform/apperr"
+	"github.com/tenon-crm/tenon/internal/platform/db"
+	"github.com/tenon-crm/tenon/internal/platform/expr"
+	"github.com/tenon-crm/tenon/internal/platform/meta"
+)
+
+// Count modes of a list.
+const (
+	CountDefault = ""      // exact up to CountCap, then capped
+	CountExact   = "exact" // always exact
+	CountNone    = "none"  // no total
+)
+
+// CountCap is where default totals stop counting: a total above it is
+// reported as CountCap with total_exact false ("at least").
+const CountCap = 10000
+
+// MaxPerPage bounds a page.
+const MaxPerPage = 500
+
+// ListOptions are the list parameters of API.md.
+type ListOptions struct {
+	Filter  string
+	Sort    string
+	Page    int
+	PerPage int
+	Fields  []string
+	Q       string
+	Expand  []string
+	Count   string
+	Deleted bool // the recycle bin
+}
+
+// ListResult is one page.
+type ListResult struct {
+	Items      []Record
+	Page       int
+	PerPage    int
+	Total      int64
+	TotalExact bool
+	HasTotal   bool
+}
+
+// List returns a page of the records the principal may see.
+func (s *Service) List(ctx context.Context, p *access.Principal, entity string, o ListOptions) (*ListResult, error) {
+	v, err := s.viewFor(p, entity, access.Read, "t")
+	if err != nil {
+		return nil, err
+	}
+	where, args, err := v.where(o)
+	if err != nil {
+		return nil, err
+	}
+	order, err := v.orderBy(o.Sort)
+	if err != nil {
+		return nil, err
+	}
+	if o.Page < 1 {
+		o.Page = 1
+	}
+	if o.PerPage <= 0 {
+		o.PerPage = 50
+	}
+	if o.PerPage > MaxPerPage {
+		return nil, apperr.Invalid("bad_paging", "max", MaxPerPage)
+	}
+	if o.Page > 1_000_000 {
+		return nil, apperr.Invalid("bad_paging")
+	}
+	from := " FROM " + s.db.Ident(v.e.Table()) + " t WHERE " + where
+	q := "SELECT " + v.selectList() + from + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+	rows, err := s.db.Query(ctx, q, append(args, o.PerPage, (o.Page-1)*o.PerPage)...)
+	if err != nil {
+		return nil, err
+	}
+	res := &ListResult{Page: o.Page, PerPage: o.PerPage, Items: []Record{}}
+	for rows.Next() {
+		rec, err := v.scan(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		res.Items = append(res.Items, rec)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Sub-tables are included in lists only when asked for by name.
+	if len(o.Fields) > 0 {
+		if err := v.loadChildren(ctx, res.Items, o.Fields); err != nil {
+			return nil, err
+		}
+	}
+	if err := v.expand(ctx, res.Items, o.Expand); err != nil {
+		return nil, err
+	}
+	switch o.Count {
+	case CountNone:
+	case CountExact:
+		if err := s.db.QueryRow(ctx, "SELECT COUNT(*)"+from, args...).Scan(&res.Total); err != nil {
+			return nil, err
+		}
+		res.TotalExact, res.HasTotal = true, true
+	case CountDefault:
+		res.HasTotal = true
+		n := int64(len(res.Items))
+		if o.Page == 1 && n < int64(o.PerPage) {
+			res.Total, res.TotalExact = n, true // the whole result is on this page
+			break
+		}
+		q := "SELECT COUNT(*) FROM (SELECT 1" + from + " LIMIT " + strconv.Itoa(CountCap+1) + ") c"
+		if err := s.db.QueryRow(ctx, q, args...).Scan(&res.Total); err != nil {
+			return nil, err
+		}
+		res.TotalExact = res.Total <= CountCap
+		if !res.TotalExact {
+			res.Total = CountCap
+		}
+	default:
+		return nil, apperr.Invalid("bad_count")
+	}
+	return res, nil
+}
+
+// Count returns the number of records matching a filter that the principal
+// may see (exact; for reports and checks, not for list pages).
+func (s *Service) Count(ctx context.Context, p *access.Principal, entity, filter string) (int64, error) {
+	v, err := s.viewFor(p, entity, access.Read, "t")
+	if err != nil {
+		return 0, err
+	}
+	where, args, err := v.where(ListOptions{Filter: filter})
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = s.db.QueryRow(ctx, "SELECT COUNT(*) FROM "+s.db.Ident(v.e.Table())+" t WHERE "+where, args...).Scan(&n)
+	return n, err
+}
+
+// where combines deletion state, scope, filter and search.
+func (v *view) where(o ListOptions) (string, []any, error) {
+	parts := []string{"t.deleted_at IS NULL"}
+	if o.Deleted {
+		parts[0] = "t.deleted_at IS NOT NULL"
+	}
+	var args []any
+	if v.scoped {
+		parts = append(parts, v.scope)
+		args = append(args, v.sargs...)
+	}
+	if strings.TrimSpace(o.Filter) != "" {
+		fs, fa, err := expr.Compile(o.Filter, &filterEnv{v: v})
+		if err != nil {
+			return "", nil, err
+		}
+		parts = append(parts, "("+fs+")")
+		args = append(args, fa...)
+	}
+	if q := strings.TrimSpace(o.Q); q != "" {
+		sp, sa, err := v.searchPredicate(q)
+		if err != nil {
+			return "", nil, err
+		}
+		parts = append(parts, sp)
+		args = append(args, sa...)
+	}
+	return strings.Join(parts, " AND "), args, nil
+}
+
+// searchPredicate finds q as a substring of the searchable fields the
+// principal may read. When one of them is hidden from the principal, the
+// shared index would reveal it, so the search falls back to LIKE over the
+// visible fields only.
+func (v *view) searchPredicate(q string) (string, []any, error) {
+	if len([]rune(q)) > 100 {
+		return "", nil, apperr.Invalid("bad_search", "reason", "too long")
+	}
+	d := v.s.db
+	var visible []*meta.Field
+	leak := false
+	for i := range v.e.Fields {
+		f := &v.e.Fields[i]
+		if !f.IsSearchable() {
+			continue
+		}
+		if v.r.Hidden(f.Name) {
+			leak = true
+			continue
+		}
+		visible = append(visible, f)
+	}
+	if len(visible) == 0 {
+		return "1=0", nil, nil
+	}
+	pattern := db.LikePattern(strings.ToLower(q))
+	if leak {
+		var ors []string
+		var args []any
+		for _, f := range visible {
+			ors = append(ors, d.Like("LOWER(t."+d.Ident(f.Name)+")"))
+			args = append(args, pattern)
+		}
+		return "(" + strings.Join(ors, " OR ") + ")", args, nil
+	}
+	terms := queryGrams(q)
+	if len(terms) == 0 { // only punctuation: plain substring
+		return d.Like("t.search"), []any{pattern}, nil
+	}
+	if d.Kind == db.Postgres {
+		return "(t.search_grams @> ?::text[] AND " + d.Like("t.search") + ")", []any{terms, pattern}, nil
+	}
+	return "(t.id IN (SELECT rowid FROM " + d.Ident(v.e.FTSTable()) + " WHERE " + d.Ident(v.e.FTSTable()) + " MATCH ?) AND " +
+		d.Like("t.search") + ")", []any{ftsQuery(terms), pattern}, nil
+}
+
+// orderBy validates a sort like "-amount,name" and appends the id tiebreak.
+func (v *view) orderBy(sortSpec string) (string, error) {
+	if strings.TrimSpace(sortSpec) == "" {
+		return "t.id DESC", nil
+	}
+	var parts []string
+	keys := strings.Split(sortSpec, ",")
+	if len(keys) > 5 {
+		return "", apperr.Invalid("bad_sort", "reason", "at most 5 keys")
+	}
+	lastDesc := false
+	for _, k := range keys {
+		k = strings.TrimSpace(k)
+		desc := strings.HasPrefix(k, "-")
+		k = strings.TrimPrefix(strings.TrimPrefix(k, "-"), "+")
+		if !v.sortable(k) {
+			return "", apperr.Invalid("unknown_field", "field", k)
+		}
+		dir := " ASC"
+		if desc {
+			dir = " DESC"
+		}
+		lastDesc = desc
+		parts = append(parts, "t."+v.s.db.Ident(k)+dir)
+	}
+	if lastDesc {
+		parts = append(parts, "t.id DESC")
+	} else {
+		parts = append(parts, "t.id ASC")
+	}
+	return strings.Join(parts, ", "), nil
+}
+
+func (v *view) sortable(name string) bool {
+	switch name {
+	case "id", "version", "created_at", "updated_at", "owner", "created_by":
+		return true
+	}
+	f := v.e.Field(name)
+	if f == nil || v.r.Hidden(name) {
+		return false
+	}
+	switch v.s.types.KindOf(f) {
+	case meta.KNone, meta.KJSON, meta.KTextList, meta.KIDList:
+		return false
+	}
+	return true
+}

@@ -1,0 +1,124 @@
+package records
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/tenon-crm/tenon/internal/platform/meta"
+)
+
+// Full-text search finds substrings in any script. A record's searchable
+// text is cut into runs of letters and digits; each run contributes its
+// single characters and its character bigrams ("苏州精密" → 苏 州 精 密 苏州 州精
+// 精密). A query is cut the same way; a record matches when it has every
+// bigram of the query (or every character, for one-character runs), which
+// an inverted index answers fast on both databases (SQLite FTS5,
+// PostgreSQL GIN over text[]). A LIKE on the stored text then removes the
+// rare false positives, so results are exact substring matches.
+
+// maxSearchText bounds the indexed text per record.
+const maxSearchText = 4000
+
+// searchText is the lowercase text of a record's searchable fields.
+func (s *Service) searchText(e *meta.Entity, rec Record) string {
+	var b strings.Builder
+	for i := range e.Fields {
+		f := &e.Fields[i]
+		if !f.IsSearchable() {
+			continue
+		}
+		v, ok := rec[f.Name]
+		if !ok || v == nil {
+			continue
+		}
+		t := s.types.ResultOf(f).Text(f, v)
+		if t == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(" \u0001 ")
+		}
+		b.WriteString(strings.ToLower(t))
+		if b.Len() > maxSearchText {
+			break
+		}
+	}
+	out := b.String()
+	if len(out) > maxSearchText {
+		out = strings.ToValidUTF8(out[:maxSearchText], "")
+	}
+	return out
+}
+
+// grams returns the distinct index terms of text.
+func grams(text string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(g string) {
+		if !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
+	}
+	for _, run := range runs(text) {
+		for i := range run {
+			add(string(run[i]))
+			if i+1 < len(run) {
+				add(string(run[i : i+2]))
+			}
+		}
+	}
+	return out
+}
+
+// queryGrams returns the terms a query needs: bigrams of each run, or the
+// character itself for a one-character run.
+func queryGrams(q string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, run := range runs(strings.ToLower(q)) {
+		if len(run) == 1 {
+			if !seen[string(run)] {
+				seen[string(run)] = true
+				out = append(out, string(run))
+			}
+			continue
+		}
+		for i := 0; i+1 < len(run); i++ {
+			g := string(run[i : i+2])
+			if !seen[g] {
+				seen[g] = true
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
+
+func runs(text string) [][]rune {
+	var out [][]rune
+	var cur []rune
+	for _, r := range text {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			cur = append(cur, r)
+			continue
+		}
+		if len(cur) > 0 {
+			out = append(out, cur)
+			cur = nil
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// ftsQuery renders terms as an FTS5 query: every term as a quoted string.
+func ftsQuery(terms []string) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+	}
+	return strings.Join(parts, " AND ")
+}

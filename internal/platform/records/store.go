@@ -1,0 +1,247 @@
+package records
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/tenon-crm/tenon/internal/platform/db"
+	"github.com/tenon-crm/tenon/internal/platform/meta"
+)
+
+var errNoRows = sql.ErrNoRows
+
+func (v *view) dbValue(f *meta.Field, x any) any {
+	return meta.ToDB(v.s.types.ResultOf(f), v.s.db.Dialect, f, x)
+}
+
+// insert writes the main row and returns its id.
+func (v *view) insert(ctx context.Context, rec Record) (int64, error) {
+	d := v.s.db
+	cols := []string{"version", "created_at", "updated_at", "created_by", "owner"}
+	vals := []any{rec["version"], meta.TimeToDB(d.Dialect, rec["created_at"].(timeT)), meta.TimeToDB(d.Dialect, rec["updated_at"].(timeT)), rec["created_by"], rec["owner"]}
+	marks := []string{"?", "?", "?", "?", "?"}
+	for _, f := range v.columns() {
+		x, ok := rec[f.Name]
+		if !ok || x == nil {
+			continue
+		}
+		cols = append(cols, f.Name)
+		vals = append(vals, v.dbValue(f, x))
+		marks = append(marks, v.mark(f))
+	}
+	if v.e.HasSearch() {
+		text := v.s.searchText(v.e, rec)
+		cols, vals, marks = append(cols, "search"), append(vals, text), append(marks, "?")
+		if d.Kind == db.Postgres {
+			cols, vals, marks = append(cols, "search_grams"), append(vals, grams(text)), append(marks, "?")
+		}
+	}
+	for i, c := range cols {
+		cols[i] = d.Ident(c)
+	}
+	var id int64
+	err := d.QueryRow(ctx, "INSERT INTO "+d.Ident(v.e.Table())+" ("+strings.Join(cols, ", ")+") VALUES ("+strings.Join(marks, ", ")+") RETURNING id", vals...).Scan(&id)
+	if err != nil {
+		return 0, v.s.mapWriteErr(err)
+	}
+	return id, nil
+}
+
+// mark is the placeholder of a column (JSON needs a cast on PostgreSQL).
+func (v *view) mark(f *meta.Field) string {
+	if t, _ := v.s.types.ColumnOf(f); t == db.TJSON {
+		return v.s.db.JSONParam()
+	}
+	return "?"
+}
+
+// update writes the changed columns of the main row.
+func (v *view) update(ctx context.Context, rec, old Record, changed []string) error {
+	d := v.s.db
+	sets := []string{"version = ?", "updated_at = ?"}
+	vals := []any{rec["version"], meta.TimeToDB(d.Dialect, rec["updated_at"].(timeT))}
+	for _, n := range changed {
+		if n == "owner" {
+			sets = append(sets, "owner = ?")
+			vals = append(vals, rec["owner"])
+			continue
+		}
+		f := v.e.Field(n)
+		if f == nil || f.Type == "subtable" {
+			continue
+		}
+		if _, ok := v.s.types.ColumnOf(f); !ok {
+			continue
+		}
+		sets = append(sets, d.Ident(n)+" = "+v.mark(f))
+		if x, ok := rec[n]; ok && x != nil {
+			vals = append(vals, v.dbValue(f, x))
+		} else {
+			vals = append(vals, nil)
+		}
+	}
+	if v.e.HasSearch() && v.searchChanged(changed) {
+		text := v.s.searchText(v.e, rec)
+		sets, vals = append(sets, "search = ?"), append(vals, text)
+		if d.Kind == db.Postgres {
+			sets, vals = append(sets, "search_grams = ?"), append(vals, grams(text))
+		}
+	}
+	vals = append(vals, old.ID(), old.Version())
+	res, err := d.Exec(ctx, "UPDATE "+d.Ident(v.e.Table())+" SET "+strings.Join(sets, ", ")+" WHERE id = ? AND version = ?", vals...)
+	if err != nil {
+		return v.s.mapWriteErr(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errVersionRace
+	}
+	return nil
+}
+
+// writeChildren replaces the rows of every sub-table present in rec. Rows
+// that kept their id keep it; new rows get new ids.
+func (v *view) writeChildren(ctx context.Context, rec, old Record) error {
+	d := v.s.db
+	for i := range v.e.Fields {
+		f := &v.e.Fields[i]
+		if f.Type != "subtable" {
+			continue
+		}
+		rows, ok := rec[f.Name].([]Record)
+		if !ok {
+			continue
+		}
+		if old != nil {
+			if prev, ok := old[f.Name].([]Record); ok && rowsEqual(prev, rows) {
+				continue
+			}
+		}
+		table := d.Ident(v.e.ChildTable(f.Name))
+		if old != nil {
+			if _, err := d.Exec(ctx, "DELETE FROM "+table+" WHERE parent_id = ?", rec.ID()); err != nil {
+				return err
+			}
+		}
+		cv := childView(v, f)
+		for pos, row := range rows {
+			cols := []string{"parent_id", "position"}
+			vals := []any{rec.ID(), int64(pos)}
+			marks := []string{"?", "?"}
+			if id, ok := row["id"].(int64); ok && id > 0 {
+				cols = append(cols, "id")
+				vals = append(vals, id)
+				marks = append(marks, "?")
+			}
+			for _, sf := range cv.cols() {
+				x, ok := row[sf.Name]
+				if !ok || x == nil {
+					continue
+				}
+				cols = append(cols, d.Ident(sf.Name))
+				vals = append(vals, v.dbValue(sf, x))
+				marks = append(marks, v.mark(sf))
+			}
+			var id int64
+			if err := d.QueryRow(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES ("+strings.Join(marks, ", ")+") RETURNING id", vals...).Scan(&id); err != nil {
+				return err
+			}
+			row["id"] = id
+		}
+		if d.Kind == db.Postgres {
+			// Rows inserted with explicit ids must not collide with later
+			// generated ones.
+			if _, err := d.Exec(ctx, "SELECT setval(pg_get_serial_sequence('"+v.e.ChildTable(f.Name)+"', 'id'), GREATEST((SELECT COALESCE(MAX(id), 1) FROM "+table+"), 1))"); err != nil {
+				return err
+			}
+		}
+	}
+	return v.syncFileRefs(ctx, rec, old)
+}
+
+// syncFileRefs records which files this record holds.
+func (v *view) syncFileRefs(ctx context.Context, rec, old Record) error {
+	if v.s.files == nil {
+		return nil
+	}
+	isFile := func(t string) bool { return t == "file" || t == "image" || t == "signature" }
+	for i := range v.e.Fields {
+		f := &v.e.Fields[i]
+		var ids, prev []string
+		switch {
+		case isFile(f.Type):
+			if s, ok := rec[f.Name].(string); ok {
+				ids = []string{s}
+			}
+			if old != nil {
+				if s, ok := old[f.Name].(string); ok {
+					prev = []string{s}
+				}
+			}
+		case f.Type == "subtable":
+			for j := range f.Fields {
+				sf := &f.Fields[j]
+				if !isFile(sf.Type) {
+					continue
+				}
+				ids, prev = nil, nil
+				rows, _ := rec[f.Name].([]Record)
+				for _, r := range rows {
+					if s, ok := r[sf.Name].(string); ok {
+						ids = append(ids, s)
+					}
+				}
+				if old != nil {
+					rows, _ := old[f.Name].([]Record)
+					for _, r := range rows {
+						if s, ok := r[sf.Name].(string); ok {
+							prev = append(prev, s)
+						}
+					}
+				}
+				if old == nil || !equalValues(ids, prev) {
+					if err := v.s.files.SetRefs(ctx, v.e.Name, rec.ID(), f.Name+"."+sf.Name, ids); err != nil {
+						return err
+					}
+				}
+			}
+			continue
+		default:
+			continue
+		}
+		if old == nil && len(ids) == 0 || old != nil && equalValues(ids, prev) {
+			continue
+		}
+		if err := v.s.files.SetRefs(ctx, v.e.Name, rec.ID(), f.Name, ids); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v *view) searchChanged(changed []string) bool {
+	for _, n := range changed {
+		if f := v.e.Field(n); f != nil && f.IsSearchable() {
+			return true
+		}
+	}
+	return false
+}
+
+// index maintains SQLite's full-text table (the search text and, on
+// PostgreSQL, the grams column are written with the row itself).
+func (v *view) index(ctx context.Context, rec Record, created bool, changed []string) error {
+	d := v.s.db
+	if !v.e.HasSearch() || d.Kind != db.SQLite || (!created && !v.searchChanged(changed)) {
+		return nil
+	}
+	id := rec.ID()
+	fts := d.Ident(v.e.FTSTable())
+	if !created {
+		if _, err := d.Exec(ctx, "DELETE FROM "+fts+" WHERE rowid = ?", id); err != nil {
+			return err
+		}
+	}
+	_, err := d.Exec(ctx, "INSERT INTO "+fts+" (rowid, g) VALUES (?, ?)", id, strings.Join(grams(v.s.searchText(v.e, rec)), " "))
+	return err
+}

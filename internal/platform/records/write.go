@@ -1,0 +1,856 @@
+package records
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/tenon-crm/tenon/internal/platform/access"
+	"github.com/tenon-crm/tenon/internal/platform/apperr"
+	"github.com/tenon-crm/tenon/internal/platform/audit"
+	"github.com/tenon-crm/tenon/internal/platform/db"
+	"github.com/tenon-crm/tenon/internal/platform/events"
+	"github.com/tenon-crm/tenon/internal/platform/meta"
+)
+
+// Create validates and stores a new record.
+func (s *Service) Create(ctx context.Context, p *access.Principal, entity string, input map[string]any) (Record, error) {
+	var out Record
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		v, err := s.viewFor(p, entity, access.Create, "t")
+		if err != nil {
+			return err
+		}
+		vals, errs, err := v.normalize(input, nil)
+		if err != nil {
+			return err
+		}
+		if len(errs) > 0 {
+			return apperr.Fields(errs...)
+		}
+		rec := Record{}
+		for i := range v.e.Fields {
+			f := &v.e.Fields[i]
+			if x, ok := vals[f.Name]; ok {
+				rec[f.Name] = x
+				continue
+			}
+			if dv, ok := f.DefaultValue(); ok && !f.IsComputed() {
+				if nv, err := s.types[f.Type].Normalize(f, dv); err == nil && nv != nil {
+					rec[f.Name] = nv
+				}
+			}
+		}
+		now := s.now().UTC().Truncate(time.Microsecond)
+		rec["owner"] = p.UserID
+		if o, ok := vals["owner"]; ok {
+			rec["owner"] = o
+		}
+		if p.UserID != 0 {
+			rec["created_by"] = p.UserID
+		}
+		rec["created_at"], rec["updated_at"], rec["version"] = now, now, int64(1)
+		c := &Change{P: p, Entity: v.e, Op: OpCreate, New: rec}
+		if err := s.runBefore(ctx, c); err != nil {
+			return err
+		}
+		if err := v.finish(ctx, rec, nil); err != nil {
+			return err
+		}
+		if err := v.number(ctx, rec, now); err != nil {
+			return err
+		}
+		id, err := v.insert(ctx, rec)
+		if err != nil {
+			return err
+		}
+		rec["id"] = id
+		if err := v.writeChildren(ctx, rec, nil); err != nil {
+			return err
+		}
+		if err := v.index(ctx, rec, true, nil); err != nil {
+			return err
+		}
+		if err := v.checkScopeAfter(ctx, id, access.Create); err != nil {
+			return err
+		}
+		c.Changed = changedFields(v.e, nil, rec)
+		if err := s.record(ctx, v, c, "created"); err != nil {
+			return err
+		}
+		if err := s.runAfter(ctx, c); err != nil {
+			return err
+		}
+		out = rec
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Update applies a partial change. ifVersion, when not 0, must equal the
+// stored version (If-Match), or nothing changes and 412 is returned.
+func (s *Service) Update(ctx context.Context, p *access.Principal, entity string, id int64, input map[string]any, ifVersion int64) (Record, error) {
+	var out Record
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		v, err := s.viewFor(p, entity, access.Update, "t")
+		if err != nil {
+			return err
+		}
+		old, err := v.loadForUpdate(ctx, id, false)
+		if err != nil {
+			return err
+		}
+		if ifVersion != 0 && old.Version() != ifVersion {
+			return apperr.New(apperr.ErrPrecondition, "version_mismatch", "current", old.Version())
+		}
+		if err := v.loadChildren(ctx, []Record{old}, nil); err != nil {
+			return err
+		}
+		vals, errs, err := v.normalize(input, old)
+		if err != nil {
+			return err
+		}
+		if len(errs) > 0 {
+			return apperr.Fields(errs...)
+		}
+		rec := Record{}
+		for k, x := range old {
+			rec[k] = x
+		}
+		for k, x := range vals {
+			if x == nil {
+				delete(rec, k)
+			} else {
+				rec[k] = x
+			}
+		}
+		c := &Change{P: p, Entity: v.e, Op: OpUpdate, Old: old, New: rec}
+		if err := s.runBefore(ctx, c); err != nil {
+			return err
+		}
+		if err := v.finish(ctx, rec, old); err != nil {
+			return err
+		}
+		c.Changed = changedFields(v.e, old, rec)
+		if len(c.Changed) == 0 {
+			out = old
+			return nil
+		}
+		now := s.now().UTC().Truncate(time.Microsecond)
+		rec["version"], rec["updated_at"] = old.Version()+1, now
+		if err := v.update(ctx, rec, old, c.Changed); err != nil {
+			return err
+		}
+		if err := v.writeChildren(ctx, rec, old); err != nil {
+			return err
+		}
+		if err := v.index(ctx, rec, false, c.Changed); err != nil {
+			return err
+		}
+		if err := v.checkScopeAfter(ctx, id, access.Update); err != nil {
+			return err
+		}
+		if err := s.record(ctx, v, c, "updated"); err != nil {
+			return err
+		}
+		if err := s.runAfter(ctx, c); err != nil {
+			return err
+		}
+		out = rec
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Delete moves a record to the recycle bin.
+func (s *Service) Delete(ctx context.Context, p *access.Principal, entity string, id int64, ifVersion int64) error {
+	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		v, err := s.viewFor(p, entity, access.Delete, "t")
+		if err != nil {
+			return err
+		}
+		old, err := v.loadForUpdate(ctx, id, false)
+		if err != nil {
+			return err
+		}
+		if ifVersion != 0 && old.Version() != ifVersion {
+			return apperr.New(apperr.ErrPrecondition, "version_mismatch", "current", old.Version())
+		}
+		c := &Change{P: p, Entity: v.e, Op: OpDelete, Old: old}
+		if err := s.runBefore(ctx, c); err != nil {
+			return err
+		}
+		now := s.now().UTC().Truncate(time.Microsecond)
+		if _, err := s.db.Exec(ctx, "UPDATE "+s.db.Ident(v.e.Table())+" SET deleted_at = ?, deleted_by = ?, version = version + 1, updated_at = ? WHERE id = ?",
+			meta.TimeToDB(s.db.Dialect, now), nullID(p.UserID), meta.TimeToDB(s.db.Dialect, now), id); err != nil {
+			return err
+		}
+		c.New = Record{"version": old.Version() + 1}
+		if err := s.record(ctx, v, c, "deleted"); err != nil {
+			return err
+		}
+		return s.runAfter(ctx, c)
+	})
+}
+
+// Restore brings a record back from the recycle bin.
+func (s *Service) Restore(ctx context.Context, p *access.Principal, entity string, id int64) (Record, error) {
+	var out Record
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		v, err := s.viewFor(p, entity, access.Delete, "t")
+		if err != nil {
+			return err
+		}
+		old, err := v.loadForUpdate(ctx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := v.checkUnique(ctx, old, id); err != nil {
+			return err
+		}
+		now := s.now().UTC().Truncate(time.Microsecond)
+		if _, err := s.db.Exec(ctx, "UPDATE "+s.db.Ident(v.e.Table())+" SET deleted_at = NULL, deleted_by = NULL, version = version + 1, updated_at = ? WHERE id = ?",
+			meta.TimeToDB(s.db.Dialect, now), id); err != nil {
+			return s.mapWriteErr(err)
+		}
+		rec := Record{}
+		for k, x := range old {
+			rec[k] = x
+		}
+		delete(rec, "deleted_at")
+		rec["version"], rec["updated_at"] = old.Version()+1, now
+		c := &Change{P: p, Entity: v.e, Op: OpRestore, Old: old, New: rec}
+		if err := s.record(ctx, v, c, "restored"); err != nil {
+			return err
+		}
+		if err := s.runAfter(ctx, c); err != nil {
+			return err
+		}
+		out = rec
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) runBefore(ctx context.Context, c *Change) error {
+	for _, h := range s.hooksFor(c.Entity.Name) {
+		if h.Before != nil {
+			if err := h.Before(ctx, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Service) runAfter(ctx context.Context, c *Change) error {
+	for _, h := range s.hooksFor(c.Entity.Name) {
+		if h.After != nil {
+			if err := h.After(ctx, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// loadForUpdate reads the row within the action's scope, locking it on
+// PostgreSQL so that concurrent writers queue.
+func (v *view) loadForUpdate(ctx context.Context, id int64, deleted bool) (Record, error) {
+	q := "SELECT " + v.selectList() + " FROM " + v.s.db.Ident(v.e.Table()) + " t WHERE t.id = ?"
+	args := []any{id}
+	if deleted {
+		q += " AND t.deleted_at IS NOT NULL"
+	} else {
+		q += " AND t.deleted_at IS NULL"
+	}
+	if v.scoped {
+		q += " AND " + v.scope
+		args = append(args, v.sargs...)
+	}
+	if v.s.db.Kind == db.Postgres {
+		q += " FOR UPDATE OF t"
+	}
+	rec, err := v.scan(v.s.db.QueryRow(ctx, q, args...))
+	if err != nil {
+		if errors.Is(err, errNoRows) {
+			// Outside the update scope but readable is still 404: the
+			// record's existence is only revealed through read.
+			return nil, apperr.NotFound()
+		}
+		return nil, err
+	}
+	return rec, nil
+}
+
+// checkScopeAfter refuses a write that moves the record out of the
+// principal's scope for that action (for example a rep reassigning an
+// account to another region).
+func (v *view) checkScopeAfter(ctx context.Context, id int64, action string) error {
+	if !v.scoped {
+		return nil
+	}
+	var n int
+	q := "SELECT COUNT(*) FROM " + v.s.db.Ident(v.e.Table()) + " t WHERE t.id = ? AND " + v.scope
+	if err := v.s.db.QueryRow(ctx, q, append([]any{id}, v.sargs...)...).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		if action == access.Create {
+			return apperr.Forbidden("outside_scope")
+		}
+		return apperr.Forbidden("outside_scope")
+	}
+	return nil
+}
+
+// finish computes formulas and roll-ups, then validates required fields,
+// links and uniqueness of the complete new record.
+func (v *view) finish(ctx context.Context, rec, old Record) error {
+	var errs []apperr.FieldError
+	v.compute(rec)
+	vars := exprVars(v, rec)
+	for i := range v.e.Fields {
+		f := &v.e.Fields[i]
+		x, has := rec[f.Name]
+		empty := !has || x == nil || isEmptyList(x)
+		req := f.Required
+		if !req && f.RequiredIfProg != nil {
+			if ok, err := f.RequiredIfProg.RunBool(vars); err == nil && ok {
+				req = true
+			}
+		}
+		if f.VisibleIfProg != nil && req && f.Required {
+			if vis, err := f.VisibleIfProg.RunBool(vars); err == nil && !vis {
+				req = false // a hidden field cannot be required
+			}
+		}
+		if req && empty && !f.IsComputed() && f.Type != "autonumber" {
+			errs = append(errs, apperr.Field(f.Name, "required"))
+		}
+		if f.Type == "subtable" && has {
+			errs = append(errs, v.checkRows(f, x.([]Record))...)
+		}
+	}
+	if len(errs) > 0 {
+		return apperr.Fields(errs...)
+	}
+	if err := v.checkLinks(ctx, rec, old); err != nil {
+		return err
+	}
+	return v.checkUnique(ctx, rec, rec.ID())
+}
+
+func isEmptyList(x any) bool {
+	switch t := x.(type) {
+	case []string:
+		return len(t) == 0
+	case []int64:
+		return len(t) == 0
+	case []Record:
+		return len(t) == 0
+	case string:
+		return t == ""
+	}
+	return false
+}
+
+func (v *view) checkRows(f *meta.Field, rows []Record) []apperr.FieldError {
+	var errs []apperr.FieldError
+	for i, row := range rows {
+		for j := range f.Fields {
+			sf := &f.Fields[j]
+			x, ok := row[sf.Name]
+			if sf.Required && (!ok || x == nil) && !sf.IsComputed() {
+				errs = append(errs, apperr.Field(fmt.Sprintf("%s[%d].%s", f.Name, i, sf.Name), "required"))
+			}
+		}
+	}
+	return errs
+}
+
+// compute evaluates formulas (row formulas first, in field order) and
+// roll-ups. A formula that fails (a division by zero, a missing value)
+// stores nothing rather than refusing the write.
+func (v *view) compute(rec Record) {
+	types := v.s.types
+	for i := range v.e.Fields {
+		f := &v.e.Fields[i]
+		if f.Type != "subtable" {
+			continue
+		}
+		rows, _ := rec[f.Name].([]Record)
+		for _, row := range rows {
+			for j := range f.Fields {
+				sf := &f.Fields[j]
+				if sf.Type != "formula" || sf.Formula == nil {
+					continue
+				}
+				rv := map[string]any{}
+				for k, x := range row {
+					rv[k] = x
+				}
+				res, err := sf.Formula.Run(rv)
+				delete(row, sf.Name)
+				if err == nil && res != nil {
+					if nv, err := types[sf.Type].Normalize(sf, exprOut(res)); err == nil && nv != nil {
+						row[sf.Name] = nv
+					}
+				}
+			}
+		}
+	}
+	for i := range v.e.Fields {
+		f := &v.e.Fields[i]
+		if f.Type == "rollup" {
+			delete(rec, f.Name)
+			if r := rollup(f, v.e.Field(f.Source), rec); r != nil {
+				rec[f.Name] = *r
+			}
+		}
+	}
+	for i := range v.e.Fields {
+		f := &v.e.Fields[i]
+		if f.Type != "formula" || f.Formula == nil {
+			continue
+		}
+		res, err := f.Formula.Run(exprVars(v, rec))
+		delete(rec, f.Name)
+		if err == nil && res != nil {
+			if nv, err := types[f.Type].Normalize(f, exprOut(res)); err == nil && nv != nil {
+				rec[f.Name] = nv
+			}
+		}
+	}
+}
+
+// exprOut converts an expression result to input form for normalisation.
+func exprOut(x any) any {
+	switch t := x.(type) {
+	case decimal.Decimal:
+		return t.String()
+	case int:
+		return fmt.Sprint(t)
+	case int64:
+		return fmt.Sprint(t)
+	case float64:
+		return decimal.NewFromFloat(t).String()
+	case time.Time:
+		return t.Format(time.RFC3339Nano)
+	}
+	return x
+}
+
+func rollup(f, src *meta.Field, rec Record) *decimal.Decimal {
+	rows, _ := rec[src.Name].([]Record)
+	if f.Op == "count" {
+		d := decimal.NewFromInt(int64(len(rows)))
+		return &d
+	}
+	var acc *decimal.Decimal
+	n := 0
+	for _, row := range rows {
+		var d decimal.Decimal
+		switch x := row[f.Of].(type) {
+		case decimal.Decimal:
+			d = x
+		case int64:
+			d = decimal.NewFromInt(x)
+		default:
+			continue
+		}
+		n++
+		if acc == nil {
+			c := d
+			acc = &c
+			continue
+		}
+		switch f.Op {
+		case "sum", "avg":
+			*acc = acc.Add(d)
+		case "min":
+			if d.LessThan(*acc) {
+				*acc = d
+			}
+		case "max":
+			if d.GreaterThan(*acc) {
+				*acc = d
+			}
+		}
+	}
+	if acc == nil {
+		if f.Op == "sum" {
+			z := decimal.Zero
+			return &z
+		}
+		return nil
+	}
+	if f.Op == "avg" {
+		r := acc.DivRound(decimal.NewFromInt(int64(n)), int32(f.ScaleOf()))
+		return &r
+	}
+	r := acc.Round(int32(f.ScaleOf()))
+	return &r
+}
+
+// exprVars is the record as an expression sees it.
+func exprVars(v *view, rec Record) map[string]any {
+	vars := make(map[string]any, len(rec)+1)
+	for i := range v.e.Fields {
+		vars[v.e.Fields[i].Name] = nil
+	}
+	for k, x := range rec {
+		if rows, ok := x.([]Record); ok {
+			list := make([]any, len(rows))
+			for i, r := range rows {
+				list[i] = map[string]any(r)
+			}
+			vars[k] = list
+			continue
+		}
+		vars[k] = x
+	}
+	vars["user"] = map[string]any{"id": v.p.UserID, "login": v.p.Login, "department": v.p.DepartmentID, "regions": v.p.Regions, "roles": v.p.Roles}
+	return vars
+}
+
+// checkLinks refuses links to records that do not exist or that the
+// principal cannot see, and select values drawn from another entity that
+// do not exist there.
+func (v *view) checkLinks(ctx context.Context, rec, old Record) error {
+	var errs []apperr.FieldError
+	check := func(path string, f *meta.Field, x any) error {
+		if old != nil && equalValues(old[f.Name], x) && !strings.Contains(path, "[") {
+			return nil
+		}
+		if f.OptionsFrom != "" {
+			vals := textValues(x)
+			if len(vals) == 0 {
+				return nil
+			}
+			ok, err := v.s.codesExist(ctx, f.OptionsFrom, vals)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				errs = append(errs, apperr.Field(path, "invalid_option"))
+			}
+			return nil
+		}
+		target := linkTarget(f)
+		ids := linkedIDs(x)
+		if target == "" || len(ids) == 0 {
+			return nil
+		}
+		ok, err := v.s.visible(ctx, v.p, target, ids)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			errs = append(errs, apperr.Field(path, "link_not_found"))
+		}
+		return nil
+	}
+	for i := range v.e.Fields {
+		f := &v.e.Fields[i]
+		x, ok := rec[f.Name]
+		if !ok || x == nil {
+			continue
+		}
+		if f.Type == "subtable" {
+			for ri, row := range x.([]Record) {
+				for j := range f.Fields {
+					sf := &f.Fields[j]
+					if y, ok := row[sf.Name]; ok && y != nil {
+						if err := check(fmt.Sprintf("%s[%d].%s", f.Name, ri, sf.Name), sf, y); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			continue
+		}
+		if err := check(f.Name, f, x); err != nil {
+			return err
+		}
+	}
+	if o, ok := rec["owner"].(int64); ok && (old == nil || old["owner"] != rec["owner"]) {
+		if ok, err := v.s.activeUser(ctx, o); err != nil {
+			return err
+		} else if !ok {
+			errs = append(errs, apperr.Field("owner", "link_not_found"))
+		}
+	}
+	if len(errs) > 0 {
+		return apperr.Fields(errs...)
+	}
+	return nil
+}
+
+func textValues(x any) []string {
+	switch t := x.(type) {
+	case string:
+		return []string{t}
+	case []string:
+		return t
+	}
+	return nil
+}
+
+// visible reports whether every id exists in target within p's scope.
+func (s *Service) visible(ctx context.Context, p *access.Principal, target string, ids []int64) (bool, error) {
+	tv, err := s.viewFor(p, target, access.Read, "t")
+	if err != nil {
+		if errors.Is(err, apperr.ErrForbidden) {
+			return false, nil
+		}
+		return false, err
+	}
+	args := make([]any, 0, len(ids)+len(tv.sargs))
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	q := "SELECT COUNT(*) FROM " + s.db.Ident(tv.e.Table()) + " t WHERE t.deleted_at IS NULL AND t.id IN (" + placeholders(len(ids)) + ")"
+	if tv.scoped {
+		q += " AND " + tv.scope
+		args = append(args, tv.sargs...)
+	}
+	var n int
+	if err := s.db.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+		return false, err
+	}
+	return n == len(ids), nil
+}
+
+func (s *Service) codesExist(ctx context.Context, entity string, codes []string) (bool, error) {
+	e, err := s.entity(entity)
+	if err != nil || e.Field("code") == nil {
+		return false, err
+	}
+	args := make([]any, len(codes))
+	for i, c := range codes {
+		args[i] = c
+	}
+	var n int
+	err = s.db.QueryRow(ctx, "SELECT COUNT(DISTINCT code) FROM "+s.db.Ident(e.Table())+" WHERE deleted_at IS NULL AND code IN ("+placeholders(len(codes))+")", args...).Scan(&n)
+	return n == len(codes), err
+}
+
+func (s *Service) activeUser(ctx context.Context, id int64) (bool, error) {
+	var n int
+	err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM r_users WHERE id = ? AND deleted_at IS NULL", id).Scan(&n)
+	return n == 1, err
+}
+
+// checkUnique gives a clear 409 naming the field before the index would
+// refuse the write; the unique index stays the guarantee under races.
+func (v *view) checkUnique(ctx context.Context, rec Record, id int64) error {
+	for i := range v.e.Fields {
+		f := &v.e.Fields[i]
+		if !f.Unique {
+			continue
+		}
+		x, ok := rec[f.Name]
+		if !ok || x == nil {
+			continue
+		}
+		var n int
+		q := "SELECT COUNT(*) FROM " + v.s.db.Ident(v.e.Table()) + " WHERE deleted_at IS NULL AND " + v.s.db.Ident(f.Name) + " = ? AND id <> ?"
+		if err := v.s.db.QueryRow(ctx, q, meta.ToDB(v.s.types.ResultOf(f), v.s.db.Dialect, f, x), id).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return &apperr.Error{Kind: apperr.ErrConflict, Code: "unique_violation", Args: map[string]any{"field": f.Name},
+				Fields: []apperr.FieldError{apperr.Field(f.Name, "taken")}}
+		}
+	}
+	return nil
+}
+
+func (s *Service) mapWriteErr(err error) error {
+	if db.IsUniqueViolation(err) {
+		return apperr.Conflict("unique_violation")
+	}
+	return err
+}
+
+// number fills the autonumber field from the entity's numbering rule. The
+// counter row is incremented inside the writing transaction, so numbers are
+// unique under any concurrency (the row lock on PostgreSQL, the single
+// writer on SQLite) and a rolled-back create gives its number back.
+func (v *view) number(ctx context.Context, rec Record, now time.Time) error {
+	n := v.e.Numbering
+	if n == nil {
+		return nil
+	}
+	if x, ok := rec[n.Field]; ok && x != nil {
+		return nil
+	}
+	local := now.In(meta.Shanghai)
+	period := ""
+	switch n.Reset {
+	case "yearly":
+		period = local.Format("2006")
+	case "monthly":
+		period = local.Format("200601")
+	case "daily":
+		period = local.Format("20060102")
+	}
+	key := v.e.Name + "." + n.Field + "." + period
+	var seq int64
+	if err := v.s.db.QueryRow(ctx, `INSERT INTO sequences (key, value) VALUES (?, 1)
+		ON CONFLICT (key) DO UPDATE SET value = sequences.value + 1 RETURNING value`, key).Scan(&seq); err != nil {
+		return err
+	}
+	rec[n.Field] = FormatNumber(n.Pattern, local, seq)
+	return nil
+}
+
+// FormatNumber renders a numbering pattern such as "QT-{YYYY}{MM}-{seq:4}".
+func FormatNumber(pattern string, t time.Time, seq int64) string {
+	r := strings.NewReplacer("{YYYY}", t.Format("2006"), "{YY}", t.Format("06"), "{MM}", t.Format("01"), "{DD}", t.Format("02"))
+	out := r.Replace(pattern)
+	for {
+		i := strings.Index(out, "{seq:")
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(out[i:], '}')
+		if j < 0 {
+			break
+		}
+		var width int
+		fmt.Sscanf(out[i+5:i+j], "%d", &width)
+		out = out[:i] + fmt.Sprintf("%0*d", width, seq) + out[i+j+1:]
+	}
+	return out
+}
+
+// changedFields lists fields whose canonical value differs.
+func changedFields(e *meta.Entity, old, rec Record) []string {
+	var out []string
+	names := []string{"owner"}
+	for i := range e.Fields {
+		names = append(names, e.Fields[i].Name)
+	}
+	for _, n := range names {
+		var a any
+		if old != nil {
+			a = old[n]
+		}
+		b := rec[n]
+		if old == nil && b == nil {
+			continue
+		}
+		if ra, ok := a.([]Record); ok {
+			if rb, ok := b.([]Record); ok && rowsEqual(ra, rb) {
+				continue
+			}
+			out = append(out, n)
+			continue
+		}
+		if !equalValues(a, b) {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func rowsEqual(a, b []Record) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		for k, x := range a[i] {
+			if !equalValues(x, b[i][k]) {
+				return false
+			}
+		}
+		for k := range b[i] {
+			if _, ok := a[i][k]; !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// record writes the audit entry and the outbox event of a change.
+func (s *Service) record(ctx context.Context, v *view, c *Change, event string) error {
+	pv := &view{s: s, p: access.System(), e: v.e, r: access.System().RightsOn(v.e.Name)}
+	changes := map[string]audit.Change{}
+	var oldPub, newPub Record
+	if c.Old != nil {
+		oldPub = pv.public(c.Old, nil)
+	}
+	if c.New != nil && c.Op != OpDelete {
+		newPub = pv.public(c.New, nil)
+	}
+	names := c.Changed
+	if c.Op == OpDelete || c.Op == OpRestore {
+		names = nil
+	}
+	for _, n := range names {
+		var o, nw any
+		if oldPub != nil {
+			o = oldPub[n]
+		}
+		if newPub != nil {
+			nw = newPub[n]
+		}
+		changes[n] = audit.Change{Old: o, New: nw}
+	}
+	id := c.New.ID()
+	if id == 0 && c.Old != nil {
+		id = c.Old.ID()
+	}
+	version := c.New.Version()
+	at := s.now().UTC()
+	if !v.e.NoAudit {
+		if err := audit.Write(ctx, s.db, audit.Entry{Entity: v.e.Name, RecordID: id, Action: string(c.Op), Version: version,
+			Actor: c.P.UserID, TokenID: c.P.TokenID, Source: sourceOf(c.P), At: at, Changes: changes}); err != nil {
+			return err
+		}
+	}
+	if s.outbox == nil {
+		return nil
+	}
+	ev := map[string]any{}
+	for k, ch := range changes {
+		ev[k] = ch
+	}
+	return s.outbox.Append(ctx, events.Change{Entity: v.e.Name, RecordID: id, Event: event, Version: version, Actor: c.P.UserID, At: at, Changes: ev})
+}
+
+func sourceOf(p *access.Principal) string {
+	if p.Source == "" {
+		return access.SourceAPI
+	}
+	return p.Source
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+type timeT = time.Time
+
+// errVersionRace means the row changed between read and write; it cannot
+// happen while the row is locked (PostgreSQL) or the writer is single
+// (SQLite), so it surfaces as a 409 rather than silently losing a write.
+var errVersionRace = apperr.Conflict("concurrent_update")
