@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -179,8 +180,15 @@ func isBase64URL(s string) bool {
 	return true
 }
 
-// clip cuts s to at most n bytes without splitting a UTF-8 sequence.
+// clip makes s storable: valid UTF-8 (PostgreSQL refuses anything else),
+// no NUL bytes (likewise), and at most n bytes, cut between characters.
 func clip(s string, n int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
 	if len(s) <= n {
 		return s
 	}

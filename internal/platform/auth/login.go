@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tenon-crm/tenon/internal/platform/apperr"
 )
@@ -45,6 +46,12 @@ func badCredentials() error { return apperr.New(apperr.ErrUnauthenticated, "bad_
 //
 // ip may be empty (command line), which skips the per-address throttle.
 // IPv6 addresses are throttled per /64, which one client usually owns.
+//
+// Call it outside a transaction: a failure must be recorded although the
+// login fails, and the argon2 work is done before any write so that it never
+// holds the SQLite write lock. Concurrent attempts may each pass the
+// throttle check before any of them records its failure, so the limits can
+// be overshot by the number of requests in flight; that is accepted.
 func (s *Service) Login(ctx context.Context, login, password, ip, userAgent string) (Session, error) {
 	login = strings.TrimSpace(login)
 	now := s.now()
@@ -78,7 +85,8 @@ func (s *Service) Login(ctx context.Context, login, password, ip, userAgent stri
 		active bool
 		hash   string
 	)
-	if len(login) > 0 && len(login) <= maxLoginLen {
+	// A login that could not have been stored is not looked up.
+	if len(login) > 0 && len(login) <= maxLoginLen && utf8.ValidString(login) && strings.IndexByte(login, 0) < 0 {
 		userID, active, err = s.users.ByLogin(ctx, login)
 		if errors.Is(err, apperr.ErrNotFound) {
 			userID, err = 0, nil

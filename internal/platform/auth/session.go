@@ -43,7 +43,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, erro
 	}
 	id := hashSecret(token)
 	var (
-		storedID, csrf             string
+		storedID, csrf            string
 		userID, expires, lastSeen int64
 	)
 	err := s.db.QueryRow(ctx, `SELECT id, user_id, csrf, expires_at, last_seen_at FROM sessions WHERE id = ?`, id).

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tenon-crm/tenon/internal/platform/apperr"
@@ -55,7 +56,7 @@ func (s *Service) CreateToken(ctx context.Context, userID int64, name string, sc
 		fe = append(fe, apperr.Field("name", "required"))
 	case n > MaxTokenNameChars:
 		fe = append(fe, apperr.Field("name", "too_long", "max", MaxTokenNameChars))
-	case !utf8.ValidString(name):
+	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
 		fe = append(fe, apperr.Field("name", "invalid"))
 	}
 	canon, bad := canonicalScopes(scopes)

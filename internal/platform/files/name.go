@@ -28,10 +28,10 @@ func SanitizeName(name string) string {
 	space := false
 	for _, r := range name {
 		switch {
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), r == utf8.RuneError:
+			continue // tabs and line breaks too: a name is one line
 		case unicode.IsSpace(r):
 			space = true
-			continue
-		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), r == utf8.RuneError:
 			continue
 		}
 		if space && b.Len() > 0 {
@@ -76,9 +76,9 @@ func IsImage(ct string) bool {
 
 // ContentDisposition builds a Content-Disposition header value (RFC 6266)
 // for name: "attachment", or "inline" when inline is set, with an ASCII
-// filename fallback and, when the name is not plain ASCII, the exact name as
-// filename*=UTF-8''… (RFC 8187). The value never contains CR, LF or an
-// unescaped quote whatever name holds.
+// filename fallback and, when the name is not plain ASCII, the exact name
+// as a filename* parameter in UTF-8 (RFC 8187), which browsers prefer. The
+// value never contains CR, LF or an unescaped quote whatever name holds.
 func ContentDisposition(name string, inline bool) string {
 	disp := "attachment"
 	if inline {

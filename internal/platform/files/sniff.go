@@ -59,10 +59,7 @@ func classify(name string, head []byte, allowed []string) (ct, refused string) {
 	}
 	extBase := baseType(extType)
 	if deniedExt(ext) {
-		if extBase == "" {
-			extBase = "." + ext
-		}
-		return "", extBase
+		return "", "." + ext
 	}
 	if deniedType(extBase) {
 		return "", extBase
