@@ -564,10 +564,10 @@ func (datetimeType) Text(_ *Field, v any) string {
 	return ""
 }
 
-// Shanghai is the display zone of datetimes (P13); loaded once per process
+// Shanghai is the display zone of datetimes (P13); an immutable value set once
 // start by the caller that needs it and passed on, with a fixed +08:00 zone
 // as fallback when the tz database is missing.
-var shanghai = func() *time.Location {
+var Shanghai = func() *time.Location {
 	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
 		return l
 	}
@@ -575,7 +575,7 @@ var shanghai = func() *time.Location {
 }()
 
 // FormatTime renders a datetime for the API: RFC 3339 in Asia/Shanghai.
-func FormatTime(t time.Time) string { return t.In(shanghai).Format(time.RFC3339) }
+func FormatTime(t time.Time) string { return t.In(Shanghai).Format(time.RFC3339) }
 
 type timeType struct{}
 

@@ -47,7 +47,9 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, entity string
 			}
 		}
 		now := s.now().UTC().Truncate(time.Microsecond)
-		rec["owner"] = p.UserID
+		if p.UserID != 0 {
+			rec["owner"] = p.UserID
+		}
 		if o, ok := vals["owner"]; ok {
 			rec["owner"] = o
 		}

@@ -1,0 +1,240 @@
+// Package app is the composition root: it builds every service by hand from
+// a Config, with no package-level state, so tests can run many apps in
+// parallel.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tenon-crm/tenon/internal/platform/access"
+	"github.com/tenon-crm/tenon/internal/platform/auth"
+	"github.com/tenon-crm/tenon/internal/platform/db"
+	"github.com/tenon-crm/tenon/internal/platform/events"
+	"github.com/tenon-crm/tenon/internal/platform/expr"
+	"github.com/tenon-crm/tenon/internal/platform/files"
+	"github.com/tenon-crm/tenon/internal/platform/httpapi"
+	"github.com/tenon-crm/tenon/internal/platform/meta"
+	"github.com/tenon-crm/tenon/internal/platform/org"
+	"github.com/tenon-crm/tenon/internal/platform/records"
+	"github.com/tenon-crm/tenon/internal/platform/schema"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/app.Version=...".
+var Version = "dev"
+
+// Config is everything Tenon is configured with.
+type Config struct {
+	DSN           string
+	Addr          string
+	DataDir       string
+	AdminPassword string
+	Synchronous   string // SQLite: FULL (default) or NORMAL
+	SecureCookies bool
+	MaxUpload     int64
+	Log           *slog.Logger
+	Stdout        io.Writer
+	Now           func() time.Time
+	// AuthConfig overrides login throttling and session lifetimes (tests).
+	AuthConfig *auth.Config
+}
+
+// App is a running Tenon.
+type App struct {
+	Cfg     Config
+	Log     *slog.Logger
+	DB      *db.DB
+	Meta    *meta.Registry
+	Outbox  *events.Outbox
+	Records *records.Service
+	Auth    *auth.Service
+	Access  *access.Service
+	Files   *files.Service
+	API     *httpapi.Server
+}
+
+// Open connects to the database and builds the services; it does not
+// migrate (see Migrate) or listen (see Serve).
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = os.Stdout
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = "./tenon-data"
+	}
+	if cfg.DSN == "" {
+		cfg.DSN = "sqlite:" + filepath.Join(cfg.DataDir, "tenon.db")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory %s is not writable: %w", cfg.DataDir, err)
+	}
+	probe := filepath.Join(cfg.DataDir, ".write-test")
+	if err := os.WriteFile(probe, nil, 0o600); err != nil {
+		return nil, fmt.Errorf("data directory %s is not writable: %w", cfg.DataDir, err)
+	}
+	_ = os.Remove(probe)
+	d, err := db.Open(ctx, cfg.DSN, db.Options{Synchronous: cfg.Synchronous})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Log: cfg.Log, DB: d}
+	a.Meta = meta.NewRegistry(d, meta.DefaultTypes(), func(src string, vars []string) (meta.Evaluator, error) {
+		return expr.CompileProgram(src, vars)
+	})
+	if err := a.Meta.AddBuiltin(access.Entities, "entities"); err != nil {
+		d.Close()
+		return nil, err
+	}
+	for _, m := range modules() {
+		if err := a.Meta.AddBuiltin(m.fs, m.dir); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	store, err := files.NewLocal(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	a.Files = files.NewService(d, store, files.Limits{MaxSize: cfg.MaxUpload}, cfg.Now)
+	a.Outbox = events.New(d)
+	a.Records = records.New(records.Config{DB: d, Registry: a.Meta, Outbox: a.Outbox, Files: a.Files, Now: cfg.Now})
+	a.Access = access.New(d)
+	ac := auth.Config{Now: cfg.Now}
+	if cfg.AuthConfig != nil {
+		ac = *cfg.AuthConfig
+		if ac.Now == nil {
+			ac.Now = cfg.Now
+		}
+	}
+	a.Auth = auth.New(d, org.Users{DB: d}, ac)
+	org.Install(d, a.Records, a.Auth, a.Access)
+	a.API = httpapi.New(httpapi.Deps{Log: cfg.Log, DB: d, Meta: a.Meta, Records: a.Records, Auth: a.Auth, Access: a.Access,
+		Files: a.Files, Outbox: a.Outbox, Version: Version, SecureCookies: cfg.SecureCookies, UI: uiHandler()})
+	return a, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Migrate brings the schema up to date: system tables by numbered
+// migrations, record tables by schema sync from metadata. It then makes sure
+// the admin role and user exist.
+func (a *App) Migrate(ctx context.Context) error {
+	if err := a.DB.Migrate(ctx, schema.Migrations()); err != nil {
+		return err
+	}
+	if err := a.Meta.Load(ctx); err != nil {
+		return err
+	}
+	if err := a.Meta.SyncAll(ctx); err != nil {
+		return err
+	}
+	return a.bootstrap(ctx)
+}
+
+// bootstrap creates the admin role and, on an empty database, the admin
+// user (password from TENON_ADMIN_PASSWORD or printed once).
+func (a *App) bootstrap(ctx context.Context) error {
+	sys := access.System()
+	var roleID int64
+	if err := a.DB.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM r_roles WHERE name = 'admin' AND deleted_at IS NULL`).Scan(&roleID); err != nil {
+		return err
+	}
+	if roleID == 0 {
+		rec, err := a.Records.Create(ctx, sys, "roles", map[string]any{"name": "admin", "title": "系统管理员 / Administrator",
+			"description": "拥有全部权限 / Every right", "permissions": []any{}})
+		if err != nil {
+			return err
+		}
+		roleID = rec.ID()
+	}
+	var users int
+	if err := a.DB.QueryRow(ctx, `SELECT COUNT(*) FROM r_users`).Scan(&users); err != nil {
+		return err
+	}
+	if users > 0 {
+		return nil
+	}
+	pw := a.Cfg.AdminPassword
+	printed := false
+	if pw == "" {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		pw = base64.RawURLEncoding.EncodeToString(b)
+		printed = true
+	}
+	rec, err := a.Records.Create(ctx, sys, "users", map[string]any{"login": "admin", "name": "管理员", "active": true,
+		"roles": []any{fmt.Sprint(roleID)}})
+	if err != nil {
+		return err
+	}
+	if err := a.Auth.SetPassword(ctx, rec.ID(), pw); err != nil {
+		return err
+	}
+	if printed {
+		fmt.Fprintf(a.Cfg.Stdout, "Created user admin with password: %s\n(shown once; set TENON_ADMIN_PASSWORD to choose it)\n", pw)
+	}
+	return nil
+}
+
+// Serve listens on cfg.Addr until ctx is cancelled, then shuts down
+// gracefully: in-flight requests finish (up to 30 s).
+func (a *App) Serve(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.Cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", a.Cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: a.API.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	go a.refreshMeta(ctx)
+	a.Log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", string(a.DB.Kind), "version", Version)
+	fmt.Fprintf(a.Cfg.Stdout, "Tenon %s listening on http://%s\n", Version, ln.Addr())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	a.Log.Info("stopped")
+	return err
+}
+
+// refreshMeta picks up metadata changed by other instances.
+func (a *App) refreshMeta(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Meta.Refresh(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Warn("metadata refresh", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,211 @@
+// Package cli parses Tenon's command line (API.md "Command line") into an
+// app.Config and runs the command.
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/tenon-crm/tenon/internal/app"
+	"github.com/tenon-crm/tenon/internal/module/demo"
+	"github.com/tenon-crm/tenon/internal/platform/access"
+	"github.com/tenon-crm/tenon/internal/platform/apperr"
+)
+
+const usage = `usage:
+  tenon serve   [--db DSN] [--addr HOST:PORT] [--data DIR] [--demo]
+  tenon migrate [--db DSN]
+  tenon user add --login L [--name N] [--role R]... [--department D] [--region R]... --password-stdin [--db DSN]
+  tenon demo    [--db DSN]
+  tenon version
+
+DSN: sqlite:PATH (default sqlite:./tenon-data/tenon.db) or postgres://user:pass@host:port/db?sslmode=disable
+Environment: TENON_DB, TENON_ADDR (default 127.0.0.1:8080), TENON_DATA_DIR (default ./tenon-data),
+             TENON_ADMIN_PASSWORD, TENON_SQLITE_SYNC (FULL or NORMAL), TENON_LOG (info or debug)`
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// Run executes one command.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return errors.New("no command")
+	}
+	cmd, rest := args[0], args[1:]
+	if cmd == "user" {
+		if len(rest) == 0 || rest[0] != "add" {
+			return errors.New("usage: tenon user add --login L ... --password-stdin")
+		}
+		cmd, rest = "user add", rest[1:]
+	}
+	fs := flag.NewFlagSet("tenon "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := app.Config{
+		DSN: env("TENON_DB", ""), Addr: env("TENON_ADDR", "127.0.0.1:8080"), DataDir: env("TENON_DATA_DIR", "./tenon-data"),
+		AdminPassword: os.Getenv("TENON_ADMIN_PASSWORD"), Synchronous: env("TENON_SQLITE_SYNC", "FULL"), Stdout: stdout,
+	}
+	fs.StringVar(&cfg.DSN, "db", cfg.DSN, "database DSN")
+	var withDemo bool
+	var login, name, dept, pwStdin = "", "", "", false
+	var roles, regions multi
+	switch cmd {
+	case "serve":
+		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+		fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory")
+		fs.BoolVar(&withDemo, "demo", false, "load the demo company into an empty database")
+	case "migrate", "demo":
+		fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory")
+	case "user add":
+		fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory")
+		fs.StringVar(&login, "login", "", "login")
+		fs.StringVar(&name, "name", "", "display name")
+		fs.StringVar(&dept, "department", "", "department name or code")
+		fs.Var(&roles, "role", "role name (repeatable)")
+		fs.Var(&regions, "region", "region code (repeatable)")
+		fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input")
+	case "version":
+		fmt.Fprintln(stdout, "tenon", app.Version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		fmt.Fprintln(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if os.Getenv("TENON_LOG") == "debug" {
+		level = slog.LevelDebug
+	}
+	cfg.Log = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	a, err := app.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Migrate(ctx); err != nil {
+		return err
+	}
+	switch cmd {
+	case "migrate":
+		v, _ := a.DB.SchemaVersion(ctx)
+		fmt.Fprintf(stdout, "schema at version %d\n", v)
+		return nil
+	case "demo":
+		return loadDemo(ctx, a, stdout)
+	case "user add":
+		if login == "" || !pwStdin {
+			return errors.New("--login and --password-stdin are required")
+		}
+		pw, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return err
+		}
+		return addUser(ctx, a, login, name, dept, roles, regions, strings.TrimRight(pw, "\r\n"), stdout)
+	}
+	if withDemo {
+		if err := loadDemo(ctx, a, stdout); err != nil && !isDemoLoaded(err) {
+			return err
+		}
+	}
+	return a.Serve(ctx)
+}
+
+func isDemoLoaded(err error) bool {
+	ae, ok := apperr.As(err)
+	return ok && ae.Code == "demo_not_empty"
+}
+
+func loadDemo(ctx context.Context, a *app.App, stdout io.Writer) error {
+	if err := demo.Load(ctx, a.Records, a.Auth); err != nil {
+		if isDemoLoaded(err) {
+			fmt.Fprintln(stdout, "demo data already loaded")
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "demo company loaded; demo users (gm, sales.manager, rep.east, rep.south, ...) have the password %s\n", demo.Password)
+	return nil
+}
+
+func addUser(ctx context.Context, a *app.App, login, name, dept string, roles, regions []string, pw string, stdout io.Writer) error {
+	sys := access.System()
+	if name == "" {
+		name = login
+	}
+	in := map[string]any{"login": login, "name": name, "active": true}
+	var roleIDs []any
+	for _, r := range roles {
+		res, err := a.Records.List(ctx, sys, "roles", recordsFilter("name", r))
+		if err != nil {
+			return err
+		}
+		if len(res.Items) != 1 {
+			return fmt.Errorf("no role named %q", r)
+		}
+		roleIDs = append(roleIDs, fmt.Sprint(res.Items[0].ID()))
+	}
+	if len(roleIDs) > 0 {
+		in["roles"] = roleIDs
+	}
+	if dept != "" {
+		res, err := a.Records.List(ctx, sys, "departments", recordsFilterOr("name", "code", dept))
+		if err != nil {
+			return err
+		}
+		if len(res.Items) != 1 {
+			return fmt.Errorf("no department named %q", dept)
+		}
+		in["department"] = fmt.Sprint(res.Items[0].ID())
+	}
+	if len(regions) > 0 {
+		rs := make([]any, len(regions))
+		for i, r := range regions {
+			rs[i] = r
+		}
+		in["regions"] = rs
+	}
+	return a.DB.WithTx(ctx, func(ctx context.Context) error {
+		rec, err := a.Records.Create(ctx, sys, "users", in)
+		if err != nil {
+			return describe(err)
+		}
+		if err := a.Auth.SetPassword(ctx, rec.ID(), pw); err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "created user %s (id %d)\n", login, rec.ID())
+		return nil
+	})
+}
+
+// describe turns a domain error into a one-line message for the terminal.
+func describe(err error) error {
+	ae, ok := apperr.As(err)
+	if !ok || len(ae.Fields) == 0 {
+		return err
+	}
+	var parts []string
+	for _, f := range ae.Fields {
+		parts = append(parts, f.Field+": "+f.Code)
+	}
+	return errors.New(strings.Join(parts, "; "))
+}

@@ -1,0 +1,241 @@
+// Package org gives the organisation entities (users, departments, regions,
+// roles) their behaviour: logins are normalised, role permissions are
+// validated, deactivation ends sessions at once, passwords are set through
+// an action, and every change refreshes cached principals.
+package org
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tenon-crm/tenon/internal/platform/access"
+	"github.com/tenon-crm/tenon/internal/platform/apperr"
+	"github.com/tenon-crm/tenon/internal/platform/auth"
+	"github.com/tenon-crm/tenon/internal/platform/db"
+	"github.com/tenon-crm/tenon/internal/platform/expr"
+	"github.com/tenon-crm/tenon/internal/platform/meta"
+	"github.com/tenon-crm/tenon/internal/platform/records"
+)
+
+// Org wires the behaviour.
+type Org struct {
+	db     *db.DB
+	recs   *records.Service
+	auth   *auth.Service
+	access *access.Service
+}
+
+// Users implements auth.Users over the users table.
+type Users struct{ DB *db.DB }
+
+// ByLogin finds an account by its (lower-case) login.
+func (u Users) ByLogin(ctx context.Context, login string) (int64, bool, error) {
+	var id int64
+	var active any
+	err := u.DB.QueryRow(ctx, `SELECT id, active FROM r_users WHERE login = ? AND deleted_at IS NULL`, strings.ToLower(login)).Scan(&id, &active)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, apperr.NotFound()
+	}
+	return id, truthy(active), err
+}
+
+// Active reports whether the account exists and is active.
+func (u Users) Active(ctx context.Context, id int64) (bool, error) {
+	var active any
+	err := u.DB.QueryRow(ctx, `SELECT active FROM r_users WHERE id = ? AND deleted_at IS NULL`, id).Scan(&active)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return truthy(active), err
+}
+
+func truthy(v any) bool {
+	switch t := v.(type) {
+	case bool:
+		return t
+	case int64:
+		return t != 0
+	}
+	return false
+}
+
+// Install registers hooks and actions on the records service.
+func Install(d *db.DB, recs *records.Service, a *auth.Service, acc *access.Service) *Org {
+	o := &Org{db: d, recs: recs, auth: a, access: acc}
+	invalidate := records.Hook{Priority: 100, After: func(ctx context.Context, c *records.Change) error {
+		db.AfterCommit(ctx, acc.Invalidate)
+		return nil
+	}}
+	for _, e := range []string{"users", "roles", "departments", "regions"} {
+		recs.Use(e, invalidate)
+	}
+	recs.Use("users", records.Hook{Before: o.beforeUser, After: o.afterUser})
+	recs.Use("roles", records.Hook{Before: o.beforeRole})
+	recs.Use("departments", records.Hook{Before: o.beforeDepartment})
+	recs.Action("users", "set_password", o.setPassword)
+	return o
+}
+
+func (o *Org) beforeUser(ctx context.Context, c *records.Change) error {
+	if c.New == nil {
+		if c.Old != nil && c.Old.ID() == c.P.UserID {
+			return apperr.Conflict("cannot_delete_self")
+		}
+		return nil
+	}
+	if l, ok := c.New["login"].(string); ok {
+		c.New["login"] = strings.ToLower(l)
+	}
+	if m, ok := c.New["manager"].(int64); ok && m == c.New.ID() && m != 0 {
+		return apperr.Fields(apperr.Field("manager", "invalid"))
+	}
+	return nil
+}
+
+func (o *Org) afterUser(ctx context.Context, c *records.Change) error {
+	if c.Op == records.OpUpdate && slices.Contains(c.Changed, "active") {
+		if a, _ := c.New["active"].(bool); !a {
+			return o.auth.RevokeUserSessions(ctx, c.New.ID())
+		}
+	}
+	if c.Op == records.OpDelete {
+		return o.auth.RevokeUserSessions(ctx, c.Old.ID())
+	}
+	return nil
+}
+
+// beforeRole validates a role's permission list.
+func (o *Org) beforeRole(ctx context.Context, c *records.Change) error {
+	if c.New == nil {
+		if c.Old["name"] == "admin" {
+			return apperr.Conflict("builtin_role")
+		}
+		return nil
+	}
+	if c.Old != nil && c.Old["name"] == "admin" && c.New["name"] != "admin" {
+		return apperr.Fields(apperr.Field("name", "read_only"))
+	}
+	raw, ok := c.New["permissions"].(json.RawMessage)
+	if !ok {
+		return nil
+	}
+	var gs []access.Grant
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&gs); err != nil {
+		return apperr.Fields(apperr.Field("permissions", "invalid", "reason", err.Error()))
+	}
+	var errs []apperr.FieldError
+	reg := o.recs.Registry()
+	for i, g := range gs {
+		path := fmt.Sprintf("permissions[%d]", i)
+		e, ok := reg.Get(g.Entity)
+		if !ok && g.Entity != "*" {
+			errs = append(errs, apperr.Field(path+".entity", "unknown_entity", "entity", g.Entity))
+			continue
+		}
+		for _, a := range g.Actions {
+			if !slices.Contains(access.AllActions, a) {
+				errs = append(errs, apperr.Field(path+".actions", "invalid_option", "value", a))
+			}
+		}
+		switch g.Scope {
+		case access.ScopeOwn, access.ScopeDepartment, access.ScopeDepartmentTree, access.ScopeRegions, access.ScopeAll:
+		case access.ScopeFilter:
+			if e == nil {
+				errs = append(errs, apperr.Field(path+".filter", "not_supported"))
+			} else if err := expr.Validate(g.Filter, fieldNames(e)); err != nil {
+				errs = append(errs, apperr.Field(path+".filter", "bad_expression", "reason", err.Error()))
+			}
+		default:
+			errs = append(errs, apperr.Field(path+".scope", "invalid_option", "value", g.Scope))
+		}
+		if e != nil {
+			for _, n := range append(slices.Clone(g.HiddenFields), g.ReadonlyFields...) {
+				base, sub, _ := strings.Cut(n, ".")
+				f := e.Field(base)
+				if f == nil || (sub != "" && f.SubField(sub) == nil) {
+					if !subFieldOfAny(e, n) {
+						errs = append(errs, apperr.Field(path+".hidden_fields", "unknown_field", "field", n))
+					}
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return apperr.Fields(errs...)
+	}
+	return nil
+}
+
+func subFieldOfAny(e *meta.Entity, n string) bool {
+	for i := range e.Fields {
+		if e.Fields[i].Type == "subtable" && e.Fields[i].SubField(n) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func fieldNames(e *meta.Entity) []string {
+	out := []string{"id", "owner", "created_by", "created_at", "updated_at"}
+	for _, f := range e.Fields {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+// beforeDepartment refuses cycles in the tree.
+func (o *Org) beforeDepartment(ctx context.Context, c *records.Change) error {
+	if c.New == nil || c.Old == nil {
+		return nil
+	}
+	parent, _ := c.New["parent"].(int64)
+	seen := map[int64]bool{c.Old.ID(): true}
+	for parent != 0 {
+		if seen[parent] {
+			return apperr.Fields(apperr.Field("parent", "cycle"))
+		}
+		seen[parent] = true
+		var next sql.NullInt64
+		if err := o.db.QueryRow(ctx, `SELECT parent FROM r_departments WHERE id = ?`, parent).Scan(&next); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			return err
+		}
+		parent = next.Int64
+	}
+	return nil
+}
+
+// setPassword: users set their own; admins set anyone's (which also ends
+// that user's sessions).
+func (o *Org) setPassword(ctx context.Context, p *access.Principal, rec records.Record, input map[string]any) (records.Record, error) {
+	if !p.Admin && p.UserID != rec.ID() {
+		return nil, apperr.Forbidden("admin_only")
+	}
+	for k := range input {
+		if k != "password" {
+			return nil, apperr.Invalid("unknown_field", "field", k)
+		}
+	}
+	pw, ok := input["password"].(string)
+	if !ok {
+		return nil, apperr.Fields(apperr.Field("password", "required"))
+	}
+	if err := o.auth.SetPassword(ctx, rec.ID(), pw); err != nil {
+		return nil, err
+	}
+	if p.UserID != rec.ID() {
+		if err := o.auth.RevokeUserSessions(ctx, rec.ID()); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
