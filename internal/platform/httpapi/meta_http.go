@@ -17,6 +17,15 @@ func (s *Server) entityJSON(r *http.Request, e *meta.Entity) map[string]any {
 		if rights.Hidden(f.Name) {
 			continue
 		}
+		if f.Type == "subtable" {
+			subs := make([]meta.Field, 0, len(f.Fields))
+			for _, sf := range f.Fields {
+				if !rights.Hidden(sf.Name) && !rights.Hidden(f.Name+"."+sf.Name) {
+					subs = append(subs, sf)
+				}
+			}
+			f.Fields = subs
+		}
 		fields = append(fields, f)
 	}
 	actions := []string{}

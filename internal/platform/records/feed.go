@@ -139,9 +139,15 @@ func (s *Service) Changes(ctx context.Context, p *access.Principal, since string
 		}
 		red := map[string]any{}
 		for k, x := range c.Changes {
-			if !v.r.Hidden(k) {
-				red[k] = x
+			if v.r.Hidden(k) {
+				continue
 			}
+			if f := v.e.Field(k); f != nil && f.Type == "subtable" {
+				if m, ok := x.(map[string]any); ok {
+					x = map[string]any{"old": v.redactRows(k, m["old"]), "new": v.redactRows(k, m["new"])}
+				}
+			}
+			red[k] = x
 		}
 		c.Changes = red
 		page.Items = append(page.Items, c)
