@@ -3,16 +3,12 @@ package apitest
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
@@ -21,6 +17,7 @@ import (
 	"github.com/tenon-crm/tenon/internal/app"
 	"github.com/tenon-crm/tenon/internal/module/demo"
 	"github.com/tenon-crm/tenon/internal/platform/auth"
+	"github.com/tenon-crm/tenon/internal/platform/db/dbtest"
 )
 
 // env is one Tenon with the demo organisation behind a test HTTP server.
@@ -34,9 +31,9 @@ type env struct {
 // database when TENON_TEST_POSTGRES is set.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	dsn := "sqlite:" + t.TempDir() + "/tenon.db"
-	if pg := os.Getenv("TENON_TEST_POSTGRES"); pg != "" {
-		dsn = freshPostgres(t, pg)
+	dsn := dbtest.SQLite(t)
+	if dbtest.PostgresURL() != "" {
+		dsn = dbtest.Postgres(t, "tenon_api")
 	}
 	cfg := app.Config{DSN: dsn, DataDir: t.TempDir(), AdminPassword: "admin-pass-1", Stdout: io.Discard,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), AuthConfig: &auth.Config{MaxFailures: 5, MaxFailuresIP: 1000}}
@@ -54,29 +51,6 @@ func newEnv(t *testing.T) *env {
 	srv := httptest.NewServer(a.API.Handler())
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	return &env{t: t, app: a, srv: srv}
-}
-
-func freshPostgres(t *testing.T, url string) string {
-	admin, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "tenon_api_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		admin.Close()
-	})
-	i := strings.LastIndex(url, "/")
-	rest := ""
-	if q := strings.Index(url[i:], "?"); q >= 0 {
-		rest = url[i+q:]
-	}
-	return url[:i+1] + name + rest
 }
 
 // client is a logged-in browser session of one user.

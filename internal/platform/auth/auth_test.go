@@ -2,14 +2,9 @@ package auth_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +13,7 @@ import (
 	"github.com/tenon-crm/tenon/internal/platform/apperr"
 	"github.com/tenon-crm/tenon/internal/platform/auth"
 	"github.com/tenon-crm/tenon/internal/platform/db"
+	"github.com/tenon-crm/tenon/internal/platform/db/dbtest"
 	"github.com/tenon-crm/tenon/internal/platform/schema"
 )
 
@@ -81,58 +77,14 @@ var fastArgon = auth.ArgonParams{Time: 1, MemoryKiB: 64, Threads: 1}
 // filled in.
 func each(t *testing.T, cfg auth.Config, fn func(t *testing.T, e *env)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "tenon.db"), db.Options{})
+	dbtest.ForEach(t, "tenon_auth", func(t *testing.T, dsn string) {
+		d, err := db.Open(context.Background(), dsn, db.Options{MaxReaders: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { d.Close() })
 		fn(t, setup(t, d, cfg))
 	})
-	pg := os.Getenv("TENON_TEST_POSTGRES")
-	if pg == "" {
-		return
-	}
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		fn(t, setup(t, freshPostgres(t, pg), cfg))
-	})
-}
-
-// freshPostgres creates a database of its own for one test and drops it at
-// the end.
-func freshPostgres(t *testing.T, base string) *db.DB {
-	t.Helper()
-	ctx := context.Background()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "tenon_auth_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	d, err := db.Open(ctx, u.String(), db.Options{MaxReaders: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Cleanups run last-in first-out: close the pool, then drop.
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database: %v", err)
-		}
-	})
-	t.Cleanup(func() { d.Close() })
-	return d
 }
 
 func setup(t *testing.T, d *db.DB, cfg auth.Config) *env {
