@@ -137,16 +137,22 @@ func (a *App) Close() error { return a.DB.Close() }
 // migrations, record tables by schema sync from metadata. It then makes sure
 // the admin role and user exist.
 func (a *App) Migrate(ctx context.Context) error {
+	if err := a.MigrateSchema(ctx); err != nil {
+		return err
+	}
+	return a.bootstrap(ctx)
+}
+
+// MigrateSchema applies migrations and syncs record tables from metadata,
+// without creating any record (restore loads into a database prepared so).
+func (a *App) MigrateSchema(ctx context.Context) error {
 	if err := a.DB.Migrate(ctx, schema.Migrations()); err != nil {
 		return err
 	}
 	if err := a.Meta.Load(ctx); err != nil {
 		return err
 	}
-	if err := a.Meta.SyncAll(ctx); err != nil {
-		return err
-	}
-	return a.bootstrap(ctx)
+	return a.Meta.SyncAll(ctx)
 }
 
 // bootstrap creates the admin role and, on an empty database, the admin
