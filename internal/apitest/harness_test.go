@@ -22,14 +22,14 @@ import (
 
 // env is one Tenon with the demo organisation behind a test HTTP server.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	app *app.App
 	srv *httptest.Server
 }
 
 // newEnv starts a fresh Tenon: SQLite in a temp dir, or a fresh PostgreSQL
 // database when TENON_TEST_POSTGRES is set.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	dsn := dbtest.SQLite(t)
 	if dbtest.PostgresURL() != "" {
@@ -78,7 +78,7 @@ func (e *env) as(login string) *client {
 func (e *env) anon() *client { return &client{e: e, hc: &http.Client{}} }
 
 type response struct {
-	t      *testing.T
+	t      testing.TB
 	status int
 	header http.Header
 	body   []byte

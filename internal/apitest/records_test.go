@@ -9,7 +9,7 @@ import (
 
 // setupDeals creates a custom entity with a region and a secret cost, and
 // gives sales reps region-scoped rights that hide the cost.
-func setupDeals(t *testing.T, e *env) (admin *client) {
+func setupDeals(t testing.TB, e *env) (admin *client) {
 	admin = e.as("admin")
 	admin.do("POST", "/api/v1/meta/entities", map[string]any{
 		"name": "deals", "label": map[string]string{"zh-CN": "交易", "en": "Deals"}, "title_field": "name",

@@ -87,7 +87,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("database unreachable: %w", err)
 	}
 	if kind == SQLite && !opt.NoGroupCommit {
-		d.writer = newGroupWriter(d.write)
+		if d.writer, err = newGroupWriter(d.write); err != nil {
+			d.Close()
+			return nil, err
+		}
 	}
 	return d, nil
 }

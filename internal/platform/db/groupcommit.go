@@ -16,6 +16,63 @@ type groupWriter struct {
 	db   *sql.DB
 	reqs chan *writeReq
 	done chan struct{}
+
+	// conn is the writer connection, held for the writer's lifetime so that
+	// its prepared statements can be reused across transactions.
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+}
+
+// maxStmts bounds the statement cache; past it the cache starts over.
+const maxStmts = 512
+
+// stmtConn runs statements on the writer connection through the cache.
+type stmtConn struct{ w *groupWriter }
+
+func (c stmtConn) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := c.w.stmts[q]; ok {
+		return st, nil
+	}
+	if len(c.w.stmts) >= maxStmts {
+		for k, st := range c.w.stmts {
+			st.Close()
+			delete(c.w.stmts, k)
+		}
+	}
+	st, err := c.w.conn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.w.stmts[q] = st
+	return st, nil
+}
+
+func (c stmtConn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if len(args) == 0 { // DDL and multi-statement scripts are not cached
+		return c.w.conn.ExecContext(ctx, q)
+	}
+	st, err := c.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (c stmtConn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := c.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c stmtConn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := c.stmt(ctx, q)
+	if err != nil {
+		// Surface the error through a Row from the connection itself.
+		return c.w.conn.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 type writeReq struct {
@@ -30,15 +87,23 @@ type writeReq struct {
 // one slow batch cannot hold the write lock for long.
 const maxBatch = 128
 
-func newGroupWriter(db *sql.DB) *groupWriter {
-	w := &groupWriter{db: db, reqs: make(chan *writeReq, 1024), done: make(chan struct{})}
+func newGroupWriter(db *sql.DB) (*groupWriter, error) {
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	w := &groupWriter{db: db, reqs: make(chan *writeReq, 1024), done: make(chan struct{}), conn: conn, stmts: map[string]*sql.Stmt{}}
 	go w.loop()
-	return w
+	return w, nil
 }
 
 func (w *groupWriter) stop() {
 	close(w.reqs)
 	<-w.done
+	for _, st := range w.stmts {
+		st.Close()
+	}
+	w.conn.Close()
 }
 
 func (w *groupWriter) do(ctx context.Context, fn func(ctx context.Context) error) (err error) {
@@ -83,12 +148,7 @@ func (w *groupWriter) run(batch []*writeReq) {
 		}
 	}
 	ctx := context.Background()
-	conn, err := w.db.Conn(ctx)
-	if err != nil {
-		fail(err)
-		return
-	}
-	defer conn.Close()
+	conn := w.conn
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		fail(err)
 		return
@@ -104,7 +164,7 @@ func (w *groupWriter) run(batch []*writeReq) {
 			r.err = err
 			continue
 		}
-		r.st = &txState{q: conn}
+		r.st = &txState{q: stmtConn{w}}
 		r.err = callSafely(context.WithValue(r.ctx, txKey{}, r.st), r.fn)
 		if r.err != nil {
 			if _, err := conn.ExecContext(ctx, "ROLLBACK TO "+sp); err != nil {

@@ -34,9 +34,11 @@ func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
 }
 
 func (d *DB) ensureMigrationTable(ctx context.Context) error {
-	_, err := d.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	return d.WithTx(ctx, func(ctx context.Context) error {
+		_, err := d.Q(ctx).ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`)
-	return err
+		return err
+	})
 }
 
 // Migrate applies the migrations not yet applied, each in its own
