@@ -173,6 +173,20 @@ func TestConcurrencyAndIdempotency(t *testing.T) {
 		t.Fatal("same key created two records")
 	}
 	admin.do("POST", "/api/v1/records/deals", map[string]any{"name": "other"}, key).want(422)
+	// Concurrent twins with one key create one record.
+	twin := map[string]string{"Idempotency-Key": "k-2"}
+	var tw sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		tw.Add(1)
+		go func() {
+			defer tw.Done()
+			admin.do("POST", "/api/v1/records/deals", map[string]any{"name": "twin"}, twin).want(201)
+		}()
+	}
+	tw.Wait()
+	if n := len(admin.do("GET", `/api/v1/records/deals?filter=name%20==%20"twin"`, nil, nil).want(200).items()); n != 1 {
+		t.Fatalf("%d records for concurrent twins", n)
+	}
 	if n := len(admin.do("GET", `/api/v1/records/deals?filter=name%20==%20"idem"`, nil, nil).want(200).items()); n != 1 {
 		t.Fatalf("%d records for one key", n)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 )
 
 // groupWriter serialises SQLite writes through one connection and commits
@@ -79,8 +78,13 @@ type writeReq struct {
 	ctx   context.Context
 	fn    func(ctx context.Context) error
 	st    *txState
-	err   error
 	reply chan error
+	done  bool // answered
+}
+
+func (r *writeReq) answer(err error) {
+	r.done = true
+	r.reply <- err
 }
 
 // maxBatch bounds how many logical transactions share one commit, so that
@@ -141,58 +145,81 @@ func (w *groupWriter) loop() {
 	}
 }
 
+// run commits a batch. All members run in one transaction without
+// savepoints (a savepoint per member would cost statements and make FTS5
+// flush its buffer each time). If any member fails, the whole transaction is
+// rolled back and every member is run again alone, so a failure never
+// affects another caller. Transaction functions may therefore run more than
+// once, as they may on PostgreSQL when a serialization failure is retried.
 func (w *groupWriter) run(batch []*writeReq) {
-	fail := func(err error) {
-		for _, r := range batch {
-			r.reply <- err
+	if len(batch) > 1 {
+		if err := w.runBatch(batch); err == nil {
+			return
 		}
 	}
+	for _, r := range batch {
+		if !r.done {
+			w.runBatch([]*writeReq{r})
+		}
+	}
+}
+
+// runBatch runs reqs in one transaction and answers them only when it
+// commits, or when there is a single request (whose error is final).
+// Otherwise it returns the first error and answers nobody.
+func (w *groupWriter) runBatch(reqs []*writeReq) error {
 	ctx := context.Background()
 	conn := w.conn
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		fail(err)
-		return
-	}
-	ok := 0
-	for i, r := range batch {
-		if r.ctx.Err() != nil {
-			r.err = r.ctx.Err()
-			continue
+	answer := func(err error) {
+		for _, r := range reqs {
+			r.answer(err)
 		}
-		sp := "sp" + strconv.Itoa(i)
-		if _, err := conn.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
-			r.err = err
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		if len(reqs) == 1 {
+			answer(err)
+		}
+		return err
+	}
+	var live []*writeReq
+	for _, r := range reqs {
+		if err := r.ctx.Err(); err != nil {
+			if len(reqs) == 1 {
+				_, _ = conn.ExecContext(ctx, "ROLLBACK")
+				answer(err)
+				return err
+			}
+			r.answer(err) // a cancelled caller is answered now and left out
 			continue
 		}
 		r.st = &txState{q: stmtConn{w}}
-		r.err = callSafely(context.WithValue(r.ctx, txKey{}, r.st), r.fn)
-		if r.err != nil {
-			if _, err := conn.ExecContext(ctx, "ROLLBACK TO "+sp); err != nil {
-				// The connection is in an unknown state: abandon the batch.
-				_, _ = conn.ExecContext(ctx, "ROLLBACK")
-				fail(fmt.Errorf("rollback to savepoint: %w", err))
-				return
+		if err := callSafely(context.WithValue(r.ctx, txKey{}, r.st), r.fn); err != nil {
+			_, _ = conn.ExecContext(ctx, "ROLLBACK")
+			if len(reqs) == 1 {
+				answer(err)
 			}
-		} else {
-			ok++
+			return err
 		}
-		_, _ = conn.ExecContext(ctx, "RELEASE "+sp)
+		live = append(live, r)
 	}
-	if ok == 0 {
+	if len(live) == 0 {
 		_, _ = conn.ExecContext(ctx, "ROLLBACK")
-	} else if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		_, _ = conn.ExecContext(ctx, "ROLLBACK")
-		fail(fmt.Errorf("commit: %w", err))
-		return
+		return nil
 	}
-	for _, r := range batch {
-		if r.err == nil && r.st != nil {
-			for _, f := range r.st.afterCommit {
-				f()
-			}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		for _, r := range live {
+			r.answer(fmt.Errorf("commit: %w", err))
 		}
-		r.reply <- r.err
+		return nil
 	}
+	for _, r := range live {
+		for _, f := range r.st.afterCommit {
+			f()
+		}
+		r.answer(nil)
+	}
+	return nil
 }
 
 func callSafely(ctx context.Context, fn func(ctx context.Context) error) (err error) {

@@ -197,7 +197,10 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 	var out []byte
 	var hdr http.Header
 	err := s.DB.WithTx(ctx, func(ctx context.Context) error {
-		if _, err := s.DB.Exec(ctx, `DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?`, p.UserID, key); err != nil {
+		// Only an expired key may be replaced; a live one makes the INSERT
+		// below fail, and the caller gets the first response.
+		if _, err := s.DB.Exec(ctx, `DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND created_at < ?`,
+			p.UserID, key, time.Now().Add(-24*time.Hour).UnixMicro()); err != nil {
 			return err
 		}
 		var err error
