@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -36,6 +37,45 @@ type DB struct {
 	read   *sql.DB
 	write  *sql.DB // SQLite: one connection; PostgreSQL: same as read
 	writer *groupWriter
+	reads  *stmtCache // SQLite read pool (pgx caches statements itself)
+}
+
+// stmtCache holds prepared statements of the read pool. database/sql
+// re-prepares a *sql.Stmt on each pool connection as needed; the cache
+// starts over when full so that ad-hoc filter SQL cannot grow it unbounded.
+type stmtCache struct {
+	db *sql.DB
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[q]; ok {
+		return st, nil
+	}
+	if len(c.m) >= maxStmts {
+		for k, st := range c.m {
+			st.Close()
+			delete(c.m, k)
+		}
+	}
+	st, err := c.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.m[q] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+	c.m = nil
 }
 
 // Querier is what a store needs to run SQL: a *sql.DB, *sql.Tx or *sql.Conn.
@@ -85,6 +125,9 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	if err := d.write.PingContext(pctx); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("database unreachable: %w", err)
+	}
+	if kind == SQLite {
+		d.reads = &stmtCache{db: d.read, m: map[string]*sql.Stmt{}}
 	}
 	if kind == SQLite && !opt.NoGroupCommit {
 		if d.writer, err = newGroupWriter(d.write); err != nil {
@@ -169,6 +212,9 @@ func (d *DB) Close() error {
 	if d.writer != nil {
 		d.writer.stop()
 	}
+	if d.reads != nil {
+		d.reads.close()
+	}
 	var err error
 	if d.read != nil {
 		err = d.read.Close()
@@ -222,11 +268,23 @@ func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error
 
 // Query runs a query in the context's transaction or on the read pool.
 func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if d.reads != nil && !InTx(ctx) {
+		st, err := d.reads.get(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return st.QueryContext(ctx, args...)
+	}
 	return d.Q(ctx).QueryContext(ctx, d.Rebind(q), args...)
 }
 
 // QueryRow runs a one-row query in the context's transaction or on the read pool.
 func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if d.reads != nil && !InTx(ctx) {
+		if st, err := d.reads.get(ctx, q); err == nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
 	return d.Q(ctx).QueryRowContext(ctx, d.Rebind(q), args...)
 }
 

@@ -21,7 +21,7 @@ const (
 
 // CountCap is where default totals stop counting: a total above it is
 // reported as CountCap with total_exact false ("at least").
-const CountCap = 10000
+const CountCap = 1000
 
 // MaxPerPage bounds a page.
 const MaxPerPage = 500
