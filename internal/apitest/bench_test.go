@@ -33,3 +33,27 @@ func BenchmarkCreate(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkList measures a filtered, sorted page of 50 through the handler.
+func BenchmarkList(b *testing.B) {
+	e := newEnv(b)
+	admin := setupDeals(b, e)
+	tok := admin.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "bench", "scopes": []string{"admin"}}, nil).want(201).json()["token"].(string)
+	h := e.app.API.Handler()
+	for i := 0; i < 3000; i++ {
+		region := []string{"华东", "华南", "华北"}[i%3]
+		admin.do("POST", "/api/v1/records/deals", map[string]any{"name": fmt.Sprint("苏州精密", i), "region": region, "amount": fmt.Sprint(i, ".25")}, nil).want(201)
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("GET", `/api/v1/records/deals?filter=region%20==%20"华东"&sort=-amount&per_page=50`, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+		}
+	})
+}

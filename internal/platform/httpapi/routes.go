@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"runtime"
 
 	"github.com/tenon-crm/tenon/internal/platform/auth"
@@ -16,6 +17,7 @@ func (s *Server) routes() {
 	m.Handle("GET /readyz", s.public(s.ready))
 	m.Handle("GET /metrics", s.authed(auth.ScopeAdmin, s.metrics))
 	m.Handle("GET /api/v1/openapi.json", s.public(s.openapi))
+	m.Handle("GET /debug/pprof/{name...}", s.authed(auth.ScopeAdmin, s.pprof))
 
 	m.Handle("POST /api/v1/auth/login", s.public(s.login))
 	m.Handle("POST /api/v1/auth/logout", s.public(s.logout))
@@ -59,6 +61,24 @@ func (s *Server) routes() {
 			fmt.Fprintln(w, "Tenon API: /api/v1/openapi.json")
 		}))
 	}
+}
+
+// pprof serves Go's profiles to administrators (CPU, heap, goroutines).
+func (s *Server) pprof(w http.ResponseWriter, r *http.Request) error {
+	if !principal(r).Admin {
+		return errAdminOnly
+	}
+	switch name := r.PathValue("name"); name {
+	case "", "index":
+		pprof.Index(w, r)
+	case "profile":
+		pprof.Profile(w, r)
+	case "trace":
+		pprof.Trace(w, r)
+	default:
+		pprof.Handler(name).ServeHTTP(w, r)
+	}
+	return nil
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
