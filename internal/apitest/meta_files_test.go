@@ -16,7 +16,7 @@ func TestMetadataAPI(t *testing.T) {
 	rep.do("POST", "/api/v1/meta/entities/users/fields", field, nil).want(403)
 	// A custom field on a built-in entity behaves like any field.
 	admin.do("POST", "/api/v1/meta/entities/users/fields", field, nil).want(201)
-	admin.do("POST", "/api/v1/meta/entities/users/fields", field, nil).want(422)                                     // taken
+	admin.do("POST", "/api/v1/meta/entities/users/fields", field, nil).want(422)                                           // taken
 	admin.do("POST", "/api/v1/meta/entities/users/fields", map[string]any{"name": "login", "type": "text"}, nil).want(422) // built-in name
 	admin.do("POST", "/api/v1/meta/entities/users/fields", map[string]any{"name": "Bad-Name", "type": "text"}, nil).want(422)
 	admin.do("POST", "/api/v1/meta/entities/users/fields", map[string]any{"name": "x", "type": "nosuch"}, nil).want(422)

@@ -78,13 +78,12 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 	for i, rec := range res.Items {
 		items[i] = s.Records.Public(p, entity, rec, fields)
 	}
-	out := map[string]any{"items": items, "page": res.Page, "per_page": res.PerPage}
+	e, _ := s.Meta.Get(entity)
+	var total any
 	if res.HasTotal {
-		out["total"], out["total_exact"] = res.Total, res.TotalExact
-	} else {
-		out["total"], out["total_exact"] = nil, false
+		total = res.Total
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeList(w, e, items, res.Page, res.PerPage, total, res.HasTotal && res.TotalExact)
 	return nil
 }
 
@@ -94,7 +93,8 @@ func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, status int,
 	if status == http.StatusCreated {
 		w.Header().Set("Location", "/api/v1/records/"+entity+"/"+id)
 	}
-	writeJSON(w, status, s.Records.Public(principal(r), entity, rec, nil))
+	e, _ := s.Meta.Get(entity)
+	writeOne(w, status, e, s.Records.Public(principal(r), entity, rec, nil))
 }
 
 func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) error {
@@ -110,7 +110,8 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("ETag", `"`+strconv.FormatInt(rec.Version(), 10)+`"`)
-	writeJSON(w, http.StatusOK, s.Records.Public(principal(r), entity, rec, splitList(q.Get("fields"))))
+	e, _ := s.Meta.Get(entity)
+	writeOne(w, http.StatusOK, e, s.Records.Public(principal(r), entity, rec, splitList(q.Get("fields"))))
 	return nil
 }
 
