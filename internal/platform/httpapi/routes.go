@@ -37,6 +37,10 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/records/{entity}/{id}/actions/{action}", s.authed(rw, s.action))
 	m.Handle("PUT /api/v1/records/{entity}/by-external-id/{source}/{external_id}", s.authed(rw, s.upsert))
 	m.Handle("GET /api/v1/changes", s.authed(rr, s.changes))
+	m.Handle("GET /api/v1/records/{entity}/{id}/shares", s.authed(rr, s.listShares))
+	m.Handle("POST /api/v1/records/{entity}/{id}/shares", s.authed(rw, s.share))
+	m.Handle("DELETE /api/v1/records/{entity}/{id}/shares", s.authed(rw, s.unshare))
+	m.Handle("GET /api/v1/audit", s.authed(auth.ScopeAdmin, s.auditSearch))
 
 	m.Handle("GET /api/v1/meta/entities", s.authed(auth.ScopeMetaRead, s.listEntities))
 	m.Handle("GET /api/v1/meta/entities/{entity}", s.authed(auth.ScopeMetaRead, s.getEntity))
