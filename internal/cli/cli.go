@@ -24,6 +24,8 @@ const usage = `usage:
   tenon migrate [--db DSN]
   tenon user add --login L [--name N] [--role R]... [--department D] [--region R]... --password-stdin [--db DSN]
   tenon demo    [--db DSN]
+  tenon backup  [--db DSN] [--data DIR] --out FILE
+  tenon restore [--db DSN] [--data DIR] --in FILE
   tenon version
 
 DSN: sqlite:PATH (default sqlite:./tenon-data/tenon.db) or postgres://user:pass@host:port/db?sslmode=disable
@@ -80,6 +82,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fs.Var(&roles, "role", "role name (repeatable)")
 		fs.Var(&regions, "region", "region code (repeatable)")
 		fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input")
+	case "backup", "restore":
+		return runArchive(ctx, cmd, fs, rest, &cfg, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "tenon", app.Version)
 		return nil
