@@ -74,10 +74,7 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items := make([]records.Record, len(res.Items))
-	for i, rec := range res.Items {
-		items[i] = s.Records.Public(p, entity, rec, fields)
-	}
+	items := s.Records.PublicAll(p, entity, res.Items, fields)
 	e, _ := s.Meta.Get(entity)
 	var total any
 	if res.HasTotal {

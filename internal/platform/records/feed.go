@@ -21,6 +21,20 @@ func (s *Service) Public(p *access.Principal, entity string, rec Record, fields 
 	return v.public(rec, fields)
 }
 
+// PublicAll converts a page of records with one rights computation.
+func (s *Service) PublicAll(p *access.Principal, entity string, recs []Record, fields []string) []Record {
+	out := make([]Record, len(recs))
+	e, ok := s.reg.Get(entity)
+	if !ok {
+		return out
+	}
+	v := &view{s: s, p: p, e: e, r: p.RightsOn(entity)}
+	for i, r := range recs {
+		out[i] = v.public(r, fields)
+	}
+	return out
+}
+
 // History returns a record's audit trail as p may see it: the record must
 // be readable (deleted records too), and changes of hidden fields are
 // removed.
