@@ -152,7 +152,14 @@ func (a *App) MigrateSchema(ctx context.Context) error {
 	if err := a.Meta.Load(ctx); err != nil {
 		return err
 	}
-	return a.Meta.SyncAll(ctx)
+	if err := a.Meta.SyncAll(ctx); err != nil {
+		return err
+	}
+	return a.Records.RebuildSearchIfStale(ctx, func(entity string, done int) {
+		if done%100000 == 0 {
+			a.Log.Info("rebuilding search index", "entity", entity, "records", done)
+		}
+	})
 }
 
 // bootstrap creates the admin role and, on an empty database, the admin

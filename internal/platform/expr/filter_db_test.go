@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tenon-crm/tenon/internal/platform/db"
+	"github.com/tenon-crm/tenon/internal/platform/db/dbtest"
 )
 
 // dbCases run on SQLite, and on PostgreSQL when TENON_TEST_POSTGRES is set;
@@ -111,12 +112,11 @@ func TestFilterSQLite(t *testing.T) {
 }
 
 func TestFilterPostgres(t *testing.T) {
-	url := os.Getenv("TENON_TEST_POSTGRES")
-	if url == "" {
+	if dbtest.PostgresURL() == "" {
 		t.Skip("TENON_TEST_POSTGRES not set")
 	}
 	ctx := context.Background()
-	d, err := db.Open(ctx, url, db.Options{})
+	d, err := db.Open(ctx, dbtest.Postgres(t, "tenon_expr"), db.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,12 +9,18 @@ import (
 
 // Full-text search finds substrings in any script. A record's searchable
 // text is cut into runs of letters and digits; each run contributes its
-// single characters and its character bigrams ("苏州精密" → 苏 州 精 密 苏州 州精
-// 精密). A query is cut the same way; a record matches when it has every
-// bigram of the query (or every character, for one-character runs), which
-// an inverted index answers fast on both databases (SQLite FTS5,
-// PostgreSQL GIN over text[]). A LIKE on the stored text then removes the
-// rare false positives, so results are exact substring matches.
+// single characters, bigrams and trigrams ("苏州精密" → 苏 州 精 密 苏州 州精 精密
+// 苏州精 州精密). A query is cut the same way and needs, per run, its character
+// (one-character runs), its bigram (two characters) or trigrams covering
+// the run (longer runs: trigrams are far more selective than bigrams on
+// common words such as 精密 or 机械). An inverted index answers that fast on
+// both databases (SQLite FTS5, PostgreSQL GIN over text[]); a LIKE on the
+// stored text then removes false positives, so results are exact substring
+// matches.
+
+// SearchVersion identifies how index terms are made; a stored index of an
+// older version is rebuilt on migrate (RebuildSearch).
+const SearchVersion = 2
 
 // maxSearchText bounds the indexed text per record.
 const maxSearchText = 4000
@@ -66,30 +72,35 @@ func grams(text string) []string {
 			if i+1 < len(run) {
 				add(string(run[i : i+2]))
 			}
+			if i+2 < len(run) {
+				add(string(run[i : i+3]))
+			}
 		}
 	}
 	return out
 }
 
-// queryGrams returns the terms a query needs: bigrams of each run, or the
-// character itself for a one-character run.
+// queryGrams returns the terms a query needs: per run, the character, the
+// bigram, or trigrams at every third position plus the last one, which
+// together cover the run.
 func queryGrams(q string) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, run := range runs(strings.ToLower(q)) {
-		if len(run) == 1 {
-			if !seen[string(run)] {
-				seen[string(run)] = true
-				out = append(out, string(run))
-			}
-			continue
+	add := func(g string) {
+		if !seen[g] {
+			seen[g] = true
+			out = append(out, g)
 		}
-		for i := 0; i+1 < len(run); i++ {
-			g := string(run[i : i+2])
-			if !seen[g] {
-				seen[g] = true
-				out = append(out, g)
+	}
+	for _, run := range runs(strings.ToLower(q)) {
+		switch n := len(run); {
+		case n <= 2:
+			add(string(run))
+		default:
+			for i := 0; i+3 <= n; i += 3 {
+				add(string(run[i : i+3]))
 			}
+			add(string(run[n-3:]))
 		}
 	}
 	return out

@@ -19,9 +19,16 @@ var core1SQLite string
 //go:embed 0001_core.postgres.sql
 var core1Postgres string
 
+// settings: instance-wide values (such as the version of the search index).
+const settings2 = `CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);`
+
 // Migrations returns every migration in order.
 func Migrations() []db.Migration {
 	return []db.Migration{
 		{Version: 1, Name: "core", SQLite: core1SQLite, Postgres: core1Postgres},
+		{Version: 2, Name: "settings", SQLite: settings2, Postgres: settings2},
 	}
 }

@@ -1,0 +1,105 @@
+package records
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/tenon-crm/tenon/internal/platform/db"
+	"github.com/tenon-crm/tenon/internal/platform/meta"
+)
+
+// reindexBatch is how many records one rebuild transaction covers.
+const reindexBatch = 2000
+
+// RebuildSearchIfStale rebuilds every entity's search index when it was
+// built by an older SearchVersion (or never recorded), then records the
+// version. It reads only the stored search text, so it is safe to rerun
+// after an interruption.
+func (s *Service) RebuildSearchIfStale(ctx context.Context, progress func(entity string, done int)) error {
+	var v string
+	err := s.db.QueryRow(ctx, `SELECT value FROM settings WHERE key = 'search_version'`).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if v == strconv.Itoa(SearchVersion) {
+		return nil
+	}
+	for _, e := range s.reg.All() {
+		if !e.HasSearch() {
+			continue
+		}
+		if err := s.rebuildSearch(ctx, e, progress); err != nil {
+			return err
+		}
+	}
+	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		if _, err := s.db.Exec(ctx, `DELETE FROM settings WHERE key = 'search_version'`); err != nil {
+			return err
+		}
+		_, err := s.db.Exec(ctx, `INSERT INTO settings (key, value) VALUES ('search_version', ?)`, strconv.Itoa(SearchVersion))
+		return err
+	})
+}
+
+func (s *Service) rebuildSearch(ctx context.Context, e *meta.Entity, progress func(string, int)) error {
+	d := s.db
+	table := d.Ident(e.Table())
+	var after int64
+	done := 0
+	for {
+		type row struct {
+			id   int64
+			text string
+		}
+		var batch []row
+		rows, err := d.Query(ctx, "SELECT id, COALESCE(search, '') FROM "+table+" WHERE id > ? ORDER BY id LIMIT ?", after, reindexBatch)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.text); err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		err = d.WithTx(ctx, func(ctx context.Context) error {
+			for _, r := range batch {
+				g := grams(r.text)
+				if d.Kind == db.Postgres {
+					if _, err := d.Exec(ctx, "UPDATE "+table+" SET search_grams = ? WHERE id = ?", g, r.id); err != nil {
+						return err
+					}
+					continue
+				}
+				fts := d.Ident(e.FTSTable())
+				if _, err := d.Exec(ctx, "DELETE FROM "+fts+" WHERE rowid = ?", r.id); err != nil {
+					return err
+				}
+				if _, err := d.Exec(ctx, "INSERT INTO "+fts+" (rowid, g) VALUES (?, ?)", r.id, strings.Join(g, " ")); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		after = batch[len(batch)-1].id
+		done += len(batch)
+		if progress != nil {
+			progress(e.Name, done)
+		}
+	}
+}

@@ -1,0 +1,25 @@
+package records
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestQueryTermsAreIndexTerms(t *testing.T) {
+	text := strings.ToLower("苏州精密机械有限公司 AB-1234 x")
+	idx := grams(text)
+	for _, q := range []string{"苏", "苏州", "苏州精", "精密机械", "州精密机械有", "ab", "1234", "b-12", "x", "密机械有限公司"} {
+		for _, term := range queryGrams(q) {
+			if !slices.Contains(idx, term) {
+				t.Errorf("query %q needs %q, which the index lacks", q, term)
+			}
+		}
+	}
+	if got := queryGrams("苏州精密机械"); !slices.Equal(got, []string{"苏州精", "密机械"}) {
+		t.Errorf("covering trigrams: %v", got)
+	}
+	if got := queryGrams("精密机械"); !slices.Equal(got, []string{"精密机", "密机械"}) {
+		t.Errorf("covering trigrams: %v", got)
+	}
+}
