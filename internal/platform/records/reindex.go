@@ -35,6 +35,9 @@ func (s *Service) RebuildSearchIfStale(ctx context.Context, progress func(entity
 			return err
 		}
 	}
+	if err := s.OptimizeSearch(ctx); err != nil {
+		return err
+	}
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
 		if _, err := s.db.Exec(ctx, `DELETE FROM settings WHERE key = 'search_version'`); err != nil {
 			return err

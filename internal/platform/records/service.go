@@ -74,6 +74,9 @@ type Service struct {
 	mu      sync.RWMutex
 	hooks   map[string][]Hook // by entity; "*" for every entity
 	actions map[string]map[string]ActionFunc
+	// ftsWrites counts SQLite full-text index writes per entity (see
+	// maybeMergeFTS).
+	ftsWrites map[string]int
 }
 
 // Config carries the collaborators of the service.
@@ -92,7 +95,7 @@ func New(c Config) *Service {
 		now = time.Now
 	}
 	return &Service{db: c.DB, reg: c.Registry, types: c.Registry.Types(), outbox: c.Outbox, files: c.Files, now: now,
-		hooks: map[string][]Hook{}, actions: map[string]map[string]ActionFunc{}}
+		hooks: map[string][]Hook{}, actions: map[string]map[string]ActionFunc{}, ftsWrites: map[string]int{}}
 }
 
 // DB returns the database handle (for modules that run their own

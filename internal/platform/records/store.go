@@ -242,6 +242,45 @@ func (v *view) index(ctx context.Context, rec Record, created bool, changed []st
 			return err
 		}
 	}
-	_, err := d.Exec(ctx, "INSERT INTO "+fts+" (rowid, g) VALUES (?, ?)", id, strings.Join(grams(v.s.searchText(v.e, rec)), " "))
+	if _, err := d.Exec(ctx, "INSERT INTO "+fts+" (rowid, g) VALUES (?, ?)", id, strings.Join(grams(v.s.searchText(v.e, rec)), " ")); err != nil {
+		return err
+	}
+	return v.s.maybeMergeFTS(ctx, v.e)
+}
+
+// ftsMergeEvery is how many index writes on an entity trigger an
+// incremental merge of its FTS5 segments. Every small commit adds a
+// segment; left alone, a busy index fragments and queries slow down several
+// times. A bounded 'merge' keeps it compact at a small, steady cost.
+const ftsMergeEvery = 1000
+
+func (s *Service) maybeMergeFTS(ctx context.Context, e *meta.Entity) error {
+	s.mu.Lock()
+	s.ftsWrites[e.Name]++
+	due := s.ftsWrites[e.Name]%ftsMergeEvery == 0
+	s.mu.Unlock()
+	if !due {
+		return nil
+	}
+	fts := s.db.Ident(e.FTSTable())
+	_, err := s.db.Exec(ctx, "INSERT INTO "+fts+" ("+fts+", rank) VALUES ('merge', 500)")
 	return err
+}
+
+// OptimizeSearch compacts every SQLite full-text index into one segment
+// (after a rebuild or a bulk load). It does nothing on PostgreSQL.
+func (s *Service) OptimizeSearch(ctx context.Context) error {
+	if s.db.Kind != db.SQLite {
+		return nil
+	}
+	for _, e := range s.reg.All() {
+		if !e.HasSearch() {
+			continue
+		}
+		fts := s.db.Ident(e.FTSTable())
+		if _, err := s.db.Exec(ctx, "INSERT INTO "+fts+" ("+fts+") VALUES ('optimize')"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
