@@ -236,8 +236,19 @@ func (d *DB) Stats() sql.DBStats { return d.read.Stats() }
 type txKey struct{}
 
 type txState struct {
-	q           Querier
-	afterCommit []func()
+	q            Querier
+	beforeCommit []func(ctx context.Context) error
+	afterCommit  []func()
+}
+
+// runBeforeCommit runs the queued before-commit work in order.
+func (st *txState) runBeforeCommit(ctx context.Context) error {
+	for i := 0; i < len(st.beforeCommit); i++ { // work may queue more work
+		if err := st.beforeCommit[i](ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // InTx reports whether ctx carries a transaction.
@@ -288,6 +299,19 @@ func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return d.Q(ctx).QueryRowContext(ctx, d.Rebind(q), args...)
 }
 
+// BeforeCommit queues fn to run in the transaction in ctx after the
+// transaction function returns and just before COMMIT (outside a
+// transaction it runs at once). SQLite's FTS5 flushes its buffer whenever a
+// later statement opens a savepoint, so index writes queued here are
+// flushed once per commit instead of once per record.
+func BeforeCommit(ctx context.Context, fn func(ctx context.Context) error) error {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		st.beforeCommit = append(st.beforeCommit, fn)
+		return nil
+	}
+	return fn(ctx)
+}
+
 // AfterCommit registers fn to run once the transaction in ctx commits. Outside
 // a transaction fn runs at once.
 func AfterCommit(ctx context.Context, fn func()) {
@@ -333,7 +357,12 @@ func (d *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) (err
 			panic(p)
 		}
 	}()
-	if err := fn(context.WithValue(ctx, txKey{}, st)); err != nil {
+	tctx := context.WithValue(ctx, txKey{}, st)
+	if err := fn(tctx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := st.runBeforeCommit(tctx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

@@ -206,6 +206,15 @@ func (w *groupWriter) runBatch(reqs []*writeReq) error {
 		_, _ = conn.ExecContext(ctx, "ROLLBACK")
 		return nil
 	}
+	for _, r := range live {
+		if err := callSafely(context.WithValue(r.ctx, txKey{}, r.st), r.st.runBeforeCommit); err != nil {
+			_, _ = conn.ExecContext(ctx, "ROLLBACK")
+			if len(reqs) == 1 {
+				answer(err)
+			}
+			return err
+		}
+	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		_, _ = conn.ExecContext(ctx, "ROLLBACK")
 		for _, r := range live {

@@ -229,23 +229,27 @@ func (v *view) searchChanged(changed []string) bool {
 }
 
 // index maintains SQLite's full-text table (the search text and, on
-// PostgreSQL, the grams column are written with the row itself).
+// PostgreSQL, the grams column are written with the row itself). The FTS
+// write is queued to just before commit: see db.BeforeCommit.
 func (v *view) index(ctx context.Context, rec Record, created bool, changed []string) error {
 	d := v.s.db
 	if !v.e.HasSearch() || d.Kind != db.SQLite || (!created && !v.searchChanged(changed)) {
 		return nil
 	}
 	id := rec.ID()
+	terms := strings.Join(grams(v.s.searchText(v.e, rec)), " ")
 	fts := d.Ident(v.e.FTSTable())
-	if !created {
-		if _, err := d.Exec(ctx, "DELETE FROM "+fts+" WHERE rowid = ?", id); err != nil {
+	return db.BeforeCommit(ctx, func(ctx context.Context) error {
+		if !created {
+			if _, err := d.Exec(ctx, "DELETE FROM "+fts+" WHERE rowid = ?", id); err != nil {
+				return err
+			}
+		}
+		if _, err := d.Exec(ctx, "INSERT INTO "+fts+" (rowid, g) VALUES (?, ?)", id, terms); err != nil {
 			return err
 		}
-	}
-	if _, err := d.Exec(ctx, "INSERT INTO "+fts+" (rowid, g) VALUES (?, ?)", id, strings.Join(grams(v.s.searchText(v.e, rec)), " ")); err != nil {
-		return err
-	}
-	return v.s.maybeMergeFTS(ctx, v.e)
+		return v.s.maybeMergeFTS(ctx, v.e)
+	})
 }
 
 // ftsMergeEvery is how many index writes on an entity trigger an
