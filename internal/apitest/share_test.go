@@ -30,4 +30,14 @@ func TestSharingAndAuditSearch(t *testing.T) {
 	if !actions["create"] || !actions["share"] || !actions["unshare"] {
 		t.Fatalf("audit actions %v", actions)
 	}
+	// Logins and failed logins are visible to administrators.
+	e.anon().do("POST", "/api/v1/auth/login", map[string]any{"login": "rep.east", "password": "wrong"}, nil).want(401)
+	east.do("GET", "/api/v1/audit/logins", nil, nil).want(403)
+	failed := admin.do("GET", "/api/v1/audit/logins?kind=login_failed&login=rep.east", nil, nil).want(200).items()
+	if len(failed) != 1 || failed[0]["ip"] == "" {
+		t.Fatalf("failed logins: %v", failed)
+	}
+	if ok := admin.do("GET", "/api/v1/audit/logins?kind=login_ok", nil, nil).want(200).items(); len(ok) < 3 {
+		t.Fatalf("successful logins: %v", ok)
+	}
 }

@@ -41,6 +41,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/records/{entity}/{id}/shares", s.authed(rw, s.share))
 	m.Handle("DELETE /api/v1/records/{entity}/{id}/shares", s.authed(rw, s.unshare))
 	m.Handle("GET /api/v1/audit", s.authed(auth.ScopeAdmin, s.auditSearch))
+	m.Handle("GET /api/v1/audit/logins", s.authed(auth.ScopeAdmin, s.loginEvents))
 
 	m.Handle("GET /api/v1/meta/entities", s.authed(auth.ScopeMetaRead, s.listEntities))
 	m.Handle("GET /api/v1/meta/entities/{entity}", s.authed(auth.ScopeMetaRead, s.getEntity))

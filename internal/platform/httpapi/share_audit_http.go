@@ -7,6 +7,7 @@ import (
 
 	"github.com/tenon-crm/tenon/internal/platform/apperr"
 	"github.com/tenon-crm/tenon/internal/platform/audit"
+	"github.com/tenon-crm/tenon/internal/platform/auth"
 )
 
 func (s *Server) shareInput(r *http.Request) (int64, map[string]any, error) {
@@ -58,6 +59,38 @@ func (s *Server) listShares(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+	return nil
+}
+
+// loginEvents lists sign-in events for administrators:
+// ?kind=login_failed&login=&from=&to=&before=.
+func (s *Server) loginEvents(w http.ResponseWriter, r *http.Request) error {
+	if !principal(r).Admin {
+		return errAdminOnly
+	}
+	q := r.URL.Query()
+	eq := auth.EventQuery{Kind: q.Get("kind"), Login: q.Get("login")}
+	if v := q.Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return apperr.Invalid("bad_request")
+		}
+		eq.BeforeID = n
+	}
+	for name, dst := range map[string]*time.Time{"from": &eq.From, "to": &eq.To} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return apperr.Invalid("bad_request")
+			}
+			*dst = t
+		}
+	}
+	events, err := s.Auth.Events(r.Context(), eq)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": events})
 	return nil
 }
 
