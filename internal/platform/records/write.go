@@ -18,53 +18,44 @@ import (
 	"github.com/tenon-crm/tenon/internal/platform/meta"
 )
 
-// Create validates and stores a new record.
+// Create validates and stores a new record. Everything that needs no
+// database (normalisation, defaults, formulas, required checks) is done
+// before the transaction, on the caller's goroutine, unless a module hook
+// may change the record first; the transaction then holds only the work that
+// must be atomic.
 func (s *Service) Create(ctx context.Context, p *access.Principal, entity string, input map[string]any) (Record, error) {
+	v, err := s.viewFor(p, entity, access.Create, "t")
+	if err != nil {
+		return nil, err
+	}
+	prepared, err := v.newRecord(input)
+	if err != nil {
+		return nil, err
+	}
+	hooked := s.hasBefore(entity)
+	if !hooked {
+		if err := v.settle(prepared); err != nil {
+			return nil, err
+		}
+	}
 	var out Record
-	err := s.db.WithTx(ctx, func(ctx context.Context) error {
-		v, err := s.viewFor(p, entity, access.Create, "t")
-		if err != nil {
-			return err
-		}
-		vals, errs, err := v.normalize(input, nil)
-		if err != nil {
-			return err
-		}
-		if len(errs) > 0 {
-			return apperr.Fields(errs...)
-		}
-		rec := Record{}
-		for i := range v.e.Fields {
-			f := &v.e.Fields[i]
-			if x, ok := vals[f.Name]; ok {
-				rec[f.Name] = x
-				continue
-			}
-			if dv, ok := f.DefaultValue(); ok && !f.IsComputed() {
-				if nv, err := s.types[f.Type].Normalize(f, dv); err == nil && nv != nil {
-					rec[f.Name] = nv
-				}
-			}
-		}
-		now := s.now().UTC().Truncate(time.Microsecond)
-		if p.UserID != 0 {
-			rec["owner"] = p.UserID
-		}
-		if o, ok := vals["owner"]; ok {
-			rec["owner"] = o
-		}
-		if p.UserID != 0 {
-			rec["created_by"] = p.UserID
-		}
-		rec["created_at"], rec["updated_at"], rec["version"] = now, now, int64(1)
+	err = s.db.WithTx(ctx, func(ctx context.Context) error {
+		// The function may run more than once (group commit, retries):
+		// each attempt starts from its own copy.
+		rec := prepared.clone()
 		c := &Change{P: p, Entity: v.e, Op: OpCreate, New: rec}
-		if err := s.runBefore(ctx, c); err != nil {
+		if hooked {
+			if err := s.runBefore(ctx, c); err != nil {
+				return err
+			}
+			if err := v.settle(rec); err != nil {
+				return err
+			}
+		}
+		if err := v.checkDB(ctx, rec, nil); err != nil {
 			return err
 		}
-		if err := v.finish(ctx, rec, nil); err != nil {
-			return err
-		}
-		if err := v.number(ctx, rec, now); err != nil {
+		if err := v.number(ctx, rec, rec["created_at"].(time.Time)); err != nil {
 			return err
 		}
 		id, err := v.insert(ctx, rec)
@@ -95,6 +86,72 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, entity string
 		return nil, err
 	}
 	return out, nil
+}
+
+// newRecord builds a new record from input: normalised values, defaults,
+// owner, creator and timestamps.
+func (v *view) newRecord(input map[string]any) (Record, error) {
+	s, p := v.s, v.p
+	vals, errs, err := v.normalize(input, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(errs) > 0 {
+		return nil, apperr.Fields(errs...)
+	}
+	rec := Record{}
+	for i := range v.e.Fields {
+		f := &v.e.Fields[i]
+		if x, ok := vals[f.Name]; ok {
+			rec[f.Name] = x
+			continue
+		}
+		if dv, ok := f.DefaultValue(); ok && !f.IsComputed() {
+			if nv, err := s.types[f.Type].Normalize(f, dv); err == nil && nv != nil {
+				rec[f.Name] = nv
+			}
+		}
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	if p.UserID != 0 {
+		rec["owner"] = p.UserID
+		rec["created_by"] = p.UserID
+	}
+	if o, ok := vals["owner"]; ok {
+		rec["owner"] = o
+	}
+	rec["created_at"], rec["updated_at"], rec["version"] = now, now, int64(1)
+	return rec, nil
+}
+
+// clone copies a record deeply enough for a write attempt to change it:
+// the map and the rows of its sub-tables.
+func (r Record) clone() Record {
+	out := make(Record, len(r))
+	for k, x := range r {
+		if rows, ok := x.([]Record); ok {
+			cp := make([]Record, len(rows))
+			for i, row := range rows {
+				cp[i] = make(Record, len(row))
+				for rk, rx := range row {
+					cp[i][rk] = rx
+				}
+			}
+			x = cp
+		}
+		out[k] = x
+	}
+	return out
+}
+
+// hasBefore reports whether any before-hook applies to the entity.
+func (s *Service) hasBefore(entity string) bool {
+	for _, h := range s.hooksFor(entity) {
+		if h.Before != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Update applies a partial change. ifVersion, when not 0, must equal the
@@ -320,6 +377,15 @@ func (v *view) checkScopeAfter(ctx context.Context, id int64, action string) err
 // finish computes formulas and roll-ups, then validates required fields,
 // links and uniqueness of the complete new record.
 func (v *view) finish(ctx context.Context, rec, old Record) error {
+	if err := v.settle(rec); err != nil {
+		return err
+	}
+	return v.checkDB(ctx, rec, old)
+}
+
+// settle computes formulas and roll-ups and checks required values: the
+// part of validation that needs no database.
+func (v *view) settle(rec Record) error {
 	var errs []apperr.FieldError
 	v.compute(rec)
 	vars := exprVars(v, rec)
@@ -348,6 +414,11 @@ func (v *view) finish(ctx context.Context, rec, old Record) error {
 	if len(errs) > 0 {
 		return apperr.Fields(errs...)
 	}
+	return nil
+}
+
+// checkDB validates links and uniqueness against the database.
+func (v *view) checkDB(ctx context.Context, rec, old Record) error {
 	if err := v.checkLinks(ctx, rec, old); err != nil {
 		return err
 	}
