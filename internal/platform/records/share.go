@@ -40,9 +40,10 @@ func shareTarget(input map[string]any) (user, dept int64, err error) {
 	return user, dept, nil
 }
 
-// ShareRecord lets a user or a department read one record. Whoever may
-// update the record may share it; the grant is audited on the record.
-func (s *Service) ShareRecord(ctx context.Context, p *access.Principal, entity string, id int64, input map[string]any) ([]Share, error) {
+// shareTx runs fn in a transaction on a record the principal may update,
+// locked, after parsing the share target.
+func (s *Service) shareTx(ctx context.Context, p *access.Principal, entity string, id int64, input map[string]any,
+	fn func(ctx context.Context, v *view, rec Record, user, dept int64) error) ([]Share, error) {
 	user, dept, err := shareTarget(input)
 	if err != nil {
 		return nil, err
@@ -57,6 +58,19 @@ func (s *Service) ShareRecord(ctx context.Context, p *access.Principal, entity s
 		if err != nil {
 			return err
 		}
+		if err := fn(ctx, v, rec, user, dept); err != nil {
+			return err
+		}
+		out, err = s.shares(ctx, entity, id)
+		return err
+	})
+	return out, err
+}
+
+// ShareRecord lets a user or a department read one record. Whoever may
+// update the record may share it; the grant is audited on the record.
+func (s *Service) ShareRecord(ctx context.Context, p *access.Principal, entity string, id int64, input map[string]any) ([]Share, error) {
+	return s.shareTx(ctx, p, entity, id, input, func(ctx context.Context, v *view, rec Record, user, dept int64) error {
 		target, tid := "users", user
 		if dept != 0 {
 			target, tid = "departments", dept
@@ -71,51 +85,30 @@ func (s *Service) ShareRecord(ctx context.Context, p *access.Principal, entity s
 			entity, id, user, dept).Scan(&n); err != nil {
 			return err
 		}
-		if n == 0 {
-			if _, err := s.db.Exec(ctx, `INSERT INTO record_shares (entity, record_id, user_id, department_id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-				entity, id, nullID(user), nullID(dept), nullID(p.UserID), s.now().UnixMicro()); err != nil {
-				return err
-			}
-			if err := s.auditShare(ctx, v, p, rec, "share", user, dept); err != nil {
-				return err
-			}
+		if n > 0 {
+			return nil
 		}
-		out, err = s.shares(ctx, entity, id)
-		return err
+		if _, err := s.db.Exec(ctx, `INSERT INTO record_shares (entity, record_id, user_id, department_id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			entity, id, nullID(user), nullID(dept), nullID(p.UserID), s.now().UnixMicro()); err != nil {
+			return err
+		}
+		return s.auditShare(ctx, v, p, rec, "share", user, dept)
 	})
-	return out, err
 }
 
 // UnshareRecord removes a share.
 func (s *Service) UnshareRecord(ctx context.Context, p *access.Principal, entity string, id int64, input map[string]any) ([]Share, error) {
-	user, dept, err := shareTarget(input)
-	if err != nil {
-		return nil, err
-	}
-	var out []Share
-	err = s.db.WithTx(ctx, func(ctx context.Context) error {
-		v, err := s.viewFor(p, entity, access.Update, "t")
-		if err != nil {
-			return err
-		}
-		rec, err := v.loadForUpdate(ctx, id, false)
-		if err != nil {
-			return err
-		}
+	return s.shareTx(ctx, p, entity, id, input, func(ctx context.Context, v *view, rec Record, user, dept int64) error {
 		res, err := s.db.Exec(ctx, `DELETE FROM record_shares WHERE entity = ? AND record_id = ? AND COALESCE(user_id, 0) = ? AND COALESCE(department_id, 0) = ?`,
 			entity, id, user, dept)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n > 0 {
-			if err := s.auditShare(ctx, v, p, rec, "unshare", user, dept); err != nil {
-				return err
-			}
+			return s.auditShare(ctx, v, p, rec, "unshare", user, dept)
 		}
-		out, err = s.shares(ctx, entity, id)
-		return err
+		return nil
 	})
-	return out, err
 }
 
 func (s *Service) auditShare(ctx context.Context, v *view, p *access.Principal, rec Record, action string, user, dept int64) error {

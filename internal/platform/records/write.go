@@ -69,14 +69,8 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, entity string
 		if err := v.index(ctx, rec, true, nil); err != nil {
 			return err
 		}
-		if err := v.checkScopeAfter(ctx, id, access.Create); err != nil {
-			return err
-		}
 		c.Changed = changedFields(v.e, nil, rec)
-		if err := s.record(ctx, v, c, "created"); err != nil {
-			return err
-		}
-		if err := s.runAfter(ctx, c); err != nil {
+		if err := s.settleChange(ctx, v, c, id, access.Create, "created"); err != nil {
 			return err
 		}
 		out = rec
@@ -214,13 +208,7 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, entity string
 		if err := v.index(ctx, rec, false, c.Changed); err != nil {
 			return err
 		}
-		if err := v.checkScopeAfter(ctx, id, access.Update); err != nil {
-			return err
-		}
-		if err := s.record(ctx, v, c, "updated"); err != nil {
-			return err
-		}
-		if err := s.runAfter(ctx, c); err != nil {
+		if err := s.settleChange(ctx, v, c, id, access.Update, "updated"); err != nil {
 			return err
 		}
 		out = rec
@@ -300,6 +288,19 @@ func (s *Service) Restore(ctx context.Context, p *access.Principal, entity strin
 		return nil
 	})
 	return out, err
+}
+
+// settleChange ends a create or update inside its transaction: the record
+// must still be in the principal's scope, then the audit row, the outbox
+// event and the after hooks.
+func (s *Service) settleChange(ctx context.Context, v *view, c *Change, id int64, action, event string) error {
+	if err := v.checkScopeAfter(ctx, id, action); err != nil {
+		return err
+	}
+	if err := s.record(ctx, v, c, event); err != nil {
+		return err
+	}
+	return s.runAfter(ctx, c)
 }
 
 func (s *Service) runBefore(ctx context.Context, c *Change) error {
