@@ -30,6 +30,16 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	return b, nil
 }
 
+// readObject reads a JSON request body (up to maxBody) and decodes it
+// strictly as an object.
+func readObject(r *http.Request) (map[string]any, error) {
+	b, err := readBody(r, maxBody)
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(b)
+}
+
 // decodeObject strictly decodes a JSON object: malformed JSON, a non-object,
 // trailing data, and keys that repeat (also when they differ only in case)
 // at any depth are refused with 400. Numbers stay json.Number.

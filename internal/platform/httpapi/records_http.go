@@ -113,7 +113,7 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createRecord(w http.ResponseWriter, r *http.Request) error {
-	b, err := readBody(r, maxBody)
+	b, err := readBody(r, maxBody) // the raw body is also the idempotency hash input
 	if err != nil {
 		return err
 	}
@@ -245,11 +245,7 @@ func (s *Server) patchRecord(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := readBody(r, maxBody)
-	if err != nil {
-		return err
-	}
-	input, err := decodeObject(b)
+	input, err := readObject(r)
 	if err != nil {
 		return err
 	}
@@ -335,11 +331,7 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) upsert(w http.ResponseWriter, r *http.Request) error {
-	b, err := readBody(r, maxBody)
-	if err != nil {
-		return err
-	}
-	input, err := decodeObject(b)
+	input, err := readObject(r)
 	if err != nil {
 		return err
 	}
