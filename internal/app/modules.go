@@ -3,6 +3,8 @@ package app
 import (
 	"io/fs"
 	"net/http"
+
+	"github.com/tenon-crm/tenon/web"
 )
 
 // module is a business module's contribution of entity definitions. The
@@ -14,5 +16,5 @@ type module struct {
 
 func modules() []module { return nil }
 
-// uiHandler serves the web app once it exists (the web issue embeds it).
-func uiHandler() http.Handler { return nil }
+// uiHandler serves the embedded web app.
+func uiHandler() http.Handler { return web.Handler() }
