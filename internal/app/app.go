@@ -219,6 +219,7 @@ func (a *App) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go a.refreshMeta(ctx)
+	go a.Records.RunSearchIndexer(ctx, func(err error) { a.Log.Warn("search indexer", "err", err) })
 	a.Log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", string(a.DB.Kind), "version", Version)
 	fmt.Fprintf(a.Cfg.Stdout, "Tenon %s listening on http://%s\n", Version, ln.Addr())
 	select {

@@ -133,6 +133,12 @@ func runRestore(ctx context.Context, cfg app.Config, in string, stdout, stderr i
 	if err != nil {
 		return err
 	}
+	if err := a.Records.CatchUpSearch(ctx, nil); err != nil {
+		return fmt.Errorf("building the search index: %w", err)
+	}
+	if err := a.Records.OptimizeSearch(ctx); err != nil {
+		return fmt.Errorf("compacting the search index: %w", err)
+	}
 	m := ar.Manifest
 	for _, w := range m.Warnings {
 		fmt.Fprintln(stderr, "warning (from the backup):", w)

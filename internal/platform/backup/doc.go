@@ -29,9 +29,10 @@
 // column it cannot place, so a migration that forgets to extend the
 // descriptors fails its test instead of being left out of backups.
 //
-// Derived data is left out and rebuilt on restore: the SQLite FTS5 tables
-// and PostgreSQL's search_grams (from the stored search text, with
-// records.Grams). Columns and tables of deleted custom fields
+// Derived data is left out and rebuilt on restore from the stored search
+// text: PostgreSQL's search_grams as rows are inserted (records.Grams), the
+// SQLite FTS5 tables by the search indexer, which the restore command runs
+// to completion. Columns and tables of deleted custom fields
 // ("<name>__del<unix>") are left out with a warning in the manifest.
 //
 // # Consistency

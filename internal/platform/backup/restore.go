@@ -273,16 +273,15 @@ func (c *Config) loadTable(ctx context.Context, t *tableDesc, info *TableInfo, f
 		batch = 1000
 	}
 	var rows [][]any
-	var fts []any
 	var total int64
 	flush := func() error {
 		if len(rows) == 0 {
 			return nil
 		}
 		err := d.WithTx(ctx, func(ctx context.Context) error {
-			return ins.exec(ctx, d, rows, fts)
+			return ins.exec(ctx, d, rows)
 		})
-		rows, fts = rows[:0], fts[:0]
+		rows = rows[:0]
 		return err
 	}
 	for {
@@ -297,12 +296,11 @@ func (c *Config) loadTable(ctx context.Context, t *tableDesc, info *TableInfo, f
 				return total, fmt.Errorf("row %d: column %s is not in the manifest", total+1, k)
 			}
 		}
-		vals, ftsRow, err := ins.values(row)
+		vals, err := ins.values(row)
 		if err != nil {
 			return total, fmt.Errorf("row %d: %w", total+1, err)
 		}
 		rows = append(rows, vals)
-		fts = append(fts, ftsRow...)
 		total++
 		if len(rows) >= batch {
 			if err := flush(); err != nil {
@@ -327,9 +325,8 @@ type inserter struct {
 	cols     []Column
 	head     string // INSERT INTO t (cols) VALUES
 	tuple    string // (?, ?, ...)
-	perStmt  int
-	search   bool // rebuild the search index from the search column
-	ftsTable string
+	perStmt int
+	grams   bool // fill PostgreSQL's search_grams from the search column
 }
 
 func newInserter(d db.Dialect, t *tableDesc, cols []Column) *inserter {
@@ -344,14 +341,10 @@ func newInserter(d db.Dialect, t *tableDesc, cols []Column) *inserter {
 			marks = append(marks, "?")
 		}
 	}
-	if t.kind == KindRecord && t.entity.HasSearch() {
-		ins.search = true
-		if d.Kind == db.Postgres {
-			names = append(names, d.Ident("search_grams"))
-			marks = append(marks, "?")
-		} else {
-			ins.ftsTable = d.Ident(t.entity.FTSTable())
-		}
+	if t.kind == KindRecord && t.entity.HasSearch() && d.Kind == db.Postgres {
+		ins.grams = true
+		names = append(names, d.Ident("search_grams"))
+		marks = append(marks, "?")
 	}
 	ins.head = "INSERT INTO " + d.Ident(t.name) + " (" + strings.Join(names, ", ") + ") VALUES "
 	ins.tuple = "(" + strings.Join(marks, ", ") + ")"
@@ -359,41 +352,33 @@ func newInserter(d db.Dialect, t *tableDesc, cols []Column) *inserter {
 	return ins
 }
 
-// values converts one archived row into parameters; for SQLite's search
-// index it also returns the FTS row (rowid, grams).
-func (ins *inserter) values(row map[string]json.RawMessage) ([]any, []any, error) {
+// values converts one archived row into parameters. SQLite's full-text
+// index is not written here: the restored records are above the indexer's
+// watermark and the restore command catches the index up afterwards.
+func (ins *inserter) values(row map[string]json.RawMessage) ([]any, error) {
 	n := len(ins.cols)
-	if ins.search && ins.d.Kind == db.Postgres {
+	if ins.grams {
 		n++
 	}
 	vals := make([]any, n)
-	var id any
 	var text string
 	for i, c := range ins.cols {
 		v, err := dbValue(ins.d, c, row[c.Name])
 		if err != nil {
-			return nil, nil, fmt.Errorf("column %s: %w", c.Name, err)
+			return nil, fmt.Errorf("column %s: %w", c.Name, err)
 		}
 		vals[i] = v
-		switch c.Name {
-		case "id":
-			id = v
-		case "search":
+		if c.Name == "search" {
 			text, _ = v.(string)
 		}
 	}
-	if !ins.search {
-		return vals, nil, nil
+	if ins.grams {
+		vals[len(ins.cols)] = records.Grams(text)
 	}
-	grams := records.Grams(text)
-	if ins.d.Kind == db.Postgres {
-		vals[len(ins.cols)] = grams
-		return vals, nil, nil
-	}
-	return vals, []any{id, strings.Join(grams, " ")}, nil
+	return vals, nil
 }
 
-func (ins *inserter) exec(ctx context.Context, d *db.DB, rows [][]any, fts []any) error {
+func (ins *inserter) exec(ctx context.Context, d *db.DB, rows [][]any) error {
 	for start := 0; start < len(rows); start += ins.perStmt {
 		chunk := rows[start:min(start+ins.perStmt, len(rows))]
 		var b strings.Builder
@@ -407,15 +392,6 @@ func (ins *inserter) exec(ctx context.Context, d *db.DB, rows [][]any, fts []any
 			args = append(args, r...)
 		}
 		if _, err := d.Exec(ctx, b.String(), args...); err != nil {
-			return err
-		}
-	}
-	const ftsPer = 500 // pairs of (rowid, g)
-	for start := 0; start < len(fts); start += 2 * ftsPer {
-		chunk := fts[start:min(start+2*ftsPer, len(fts))]
-		q := "INSERT INTO " + ins.ftsTable + " (rowid, g) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?, ?), ", len(chunk)/2), ", ")
-		if _, err := d.Exec(ctx, q, chunk...); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,9 @@
 package db
 
 import (
+	"time"
+	"os"
+	"strconv"
 	"context"
 	"database/sql"
 	"fmt"
@@ -89,7 +92,7 @@ func (r *writeReq) answer(err error) {
 
 // maxBatch bounds how many logical transactions share one commit, so that
 // one slow batch cannot hold the write lock for long.
-const maxBatch = 128
+var maxBatch = envInt("TENON_MAXBATCH", 128)
 
 func newGroupWriter(db *sql.DB) (*groupWriter, error) {
 	conn, err := db.Conn(context.Background())
@@ -127,7 +130,13 @@ func (w *groupWriter) do(ctx context.Context, fn func(ctx context.Context) error
 func (w *groupWriter) loop() {
 	defer close(w.done)
 	batch := make([]*writeReq, 0, maxBatch)
+	var idle, busy time.Duration
+	var nb, nr int
+	last := time.Now()
+	rep := time.Now()
 	for first := range w.reqs {
+		t0 := time.Now()
+		idle += t0.Sub(last)
 		batch = append(batch[:0], first)
 	drain:
 		for len(batch) < maxBatch {
@@ -142,6 +151,14 @@ func (w *groupWriter) loop() {
 			}
 		}
 		w.run(batch)
+		last = time.Now()
+		busy += last.Sub(t0)
+		nb++
+		nr += len(batch)
+		if os.Getenv("TENON_WSTAT") != "" && last.Sub(rep) > 5*time.Second {
+			fmt.Fprintf(os.Stderr, "writer idle %v busy %v batches %d reqs %d avg %.1f\n", idle, busy, nb, nr, float64(nr)/float64(nb))
+			idle, busy, nb, nr, rep = 0, 0, 0, 0, last
+		}
 	}
 }
 
@@ -238,4 +255,11 @@ func callSafely(ctx context.Context, fn func(ctx context.Context) error) (err er
 		}
 	}()
 	return fn(ctx)
+}
+
+func envInt(k string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(k)); err == nil {
+		return v
+	}
+	return def
 }

@@ -115,8 +115,7 @@ func SyncEntity(ctx context.Context, d *db.DB, ts Types, e *Entity) error {
 				return err
 			}
 		} else {
-			if err := exec(fmt.Sprintf(`CREATE VIRTUAL TABLE IF NOT EXISTS %s USING fts5(g, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0')`,
-				d.Ident(e.FTSTable()))); err != nil {
+			if err := exec(ftsDDL(d, e)); err != nil {
 				return err
 			}
 		}
@@ -131,6 +130,32 @@ func SyncEntity(ctx context.Context, d *db.DB, ts Types, e *Entity) error {
 		}
 	}
 	return nil
+}
+
+// ftsDDL creates an entity's SQLite full-text table. Its terms are the
+// grams made by the records service, one token each, and a query is an AND
+// of single terms, so positions are not needed: detail=none keeps only which
+// rows hold a term, which makes the index several times smaller and its
+// flushes and merges (on every commit) cheaper. contentless_delete lets a
+// row's terms be removed without keeping the text a second time.
+func ftsDDL(d *db.DB, e *Entity) string {
+	return fmt.Sprintf(`CREATE VIRTUAL TABLE IF NOT EXISTS %s USING fts5(g, content='', contentless_delete=1, detail=none, tokenize='unicode61 remove_diacritics 0')`,
+		d.Ident(e.FTSTable()))
+}
+
+// RecreateSearchTable drops and recreates an entity's SQLite full-text
+// table, empty, so that it can be rebuilt with the current options.
+func RecreateSearchTable(ctx context.Context, d *db.DB, e *Entity) error {
+	if d.Kind != db.SQLite || !hasSearch(e) {
+		return nil
+	}
+	return d.WithTx(ctx, func(ctx context.Context) error {
+		if _, err := d.Exec(ctx, "DROP TABLE IF EXISTS "+d.Ident(e.FTSTable())); err != nil {
+			return err
+		}
+		_, err := d.Exec(ctx, ftsDDL(d, e))
+		return err
+	})
 }
 
 func syncChild(ctx context.Context, d *db.DB, ts Types, e *Entity, f *Field) error {

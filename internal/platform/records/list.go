@@ -219,8 +219,9 @@ func (v *view) searchPredicate(q string) (string, []any, error) {
 	if d.Kind == db.Postgres {
 		return "(t.search_grams @> ?::text[] AND " + d.Like("t.search") + ")", []any{terms, pattern}, nil
 	}
-	return "(t.id IN (SELECT rowid FROM " + d.Ident(v.e.FTSTable()) + " WHERE " + d.Ident(v.e.FTSTable()) + " MATCH ?) AND " +
-		d.Like("t.search") + ")", []any{ftsQuery(terms), pattern}, nil
+	tail, key := v.s.unindexedTail(v.e)
+	return "(t.id IN (SELECT rowid FROM " + d.Ident(v.e.FTSTable()) + " WHERE " + d.Ident(v.e.FTSTable()) + " MATCH ? UNION ALL " + tail + ") AND " +
+		d.Like("t.search") + ")", []any{ftsQuery(terms), key, pattern}, nil
 }
 
 // orderBy validates a sort like "-amount,name" and appends the id tiebreak.

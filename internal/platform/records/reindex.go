@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/tenon-crm/tenon/internal/platform/db"
 	"github.com/tenon-crm/tenon/internal/platform/meta"
@@ -49,6 +48,15 @@ func (s *Service) RebuildSearchIfStale(ctx context.Context, progress func(entity
 
 func (s *Service) rebuildSearch(ctx context.Context, e *meta.Entity, progress func(string, int)) error {
 	d := s.db
+	if d.Kind == db.SQLite {
+		if err := meta.RecreateSearchTable(ctx, d, e); err != nil {
+			return err
+		}
+		if err := d.WithTx(ctx, func(ctx context.Context) error { return s.setIndexedTo(ctx, e, 0) }); err != nil {
+			return err
+		}
+		return s.catchUp(ctx, e, progress)
+	}
 	table := d.Ident(e.Table())
 	var after int64
 	done := 0
@@ -79,18 +87,7 @@ func (s *Service) rebuildSearch(ctx context.Context, e *meta.Entity, progress fu
 		}
 		err = d.WithTx(ctx, func(ctx context.Context) error {
 			for _, r := range batch {
-				g := grams(r.text)
-				if d.Kind == db.Postgres {
-					if _, err := d.Exec(ctx, "UPDATE "+table+" SET search_grams = ? WHERE id = ?", g, r.id); err != nil {
-						return err
-					}
-					continue
-				}
-				fts := d.Ident(e.FTSTable())
-				if _, err := d.Exec(ctx, "DELETE FROM "+fts+" WHERE rowid = ?", r.id); err != nil {
-					return err
-				}
-				if _, err := d.Exec(ctx, "INSERT INTO "+fts+" (rowid, g) VALUES (?, ?)", r.id, strings.Join(g, " ")); err != nil {
+				if _, err := d.Exec(ctx, "UPDATE "+table+" SET search_grams = ? WHERE id = ?", grams(r.text), r.id); err != nil {
 					return err
 				}
 			}

@@ -18,9 +18,9 @@ import (
 // stored text then removes false positives, so results are exact substring
 // matches.
 
-// SearchVersion identifies how index terms are made; a stored index of an
+// SearchVersion identifies how index terms are made and stored; an index of an
 // older version is rebuilt on migrate (RebuildSearch).
-const SearchVersion = 2
+const SearchVersion = 3
 
 // maxSearchText bounds the indexed text per record.
 const maxSearchText = 4000

@@ -228,47 +228,38 @@ func (v *view) searchChanged(changed []string) bool {
 	return false
 }
 
-// index maintains SQLite's full-text table (the search text and, on
-// PostgreSQL, the grams column are written with the row itself). The FTS
-// write is queued to just before commit: see db.BeforeCommit.
+// index keeps SQLite's full-text index in step with a write (PostgreSQL's
+// grams are written with the row itself). A new record is left to the
+// indexer (see indexer.go), which is told after the commit. An update of
+// searchable text rewrites the entry of a record the indexer has passed;
+// one it has not reached is read afresh when it gets there. The FTS write is
+// queued to just before commit: see db.BeforeCommit.
 func (v *view) index(ctx context.Context, rec Record, created bool, changed []string) error {
 	d := v.s.db
-	if !v.e.HasSearch() || d.Kind != db.SQLite || (!created && !v.searchChanged(changed)) {
+	if !v.e.HasSearch() || d.Kind != db.SQLite {
+		return nil
+	}
+	if created {
+		db.AfterCommit(ctx, v.s.nudgeIndexer)
+		return nil
+	}
+	if !v.searchChanged(changed) {
 		return nil
 	}
 	id := rec.ID()
 	terms := strings.Join(grams(v.s.searchText(v.e, rec)), " ")
 	fts := d.Ident(v.e.FTSTable())
 	return db.BeforeCommit(ctx, func(ctx context.Context) error {
-		if !created {
-			if _, err := d.Exec(ctx, "DELETE FROM "+fts+" WHERE rowid = ?", id); err != nil {
-				return err
-			}
-		}
-		if _, err := d.Exec(ctx, "INSERT INTO "+fts+" (rowid, g) VALUES (?, ?)", id, terms); err != nil {
+		upTo, err := v.s.indexedTo(ctx, v.e)
+		if err != nil || id > upTo {
 			return err
 		}
-		return v.s.maybeMergeFTS(ctx, v.e)
+		if _, err := d.Exec(ctx, "DELETE FROM "+fts+" WHERE rowid = ?", id); err != nil {
+			return err
+		}
+		_, err = d.Exec(ctx, "INSERT INTO "+fts+" (rowid, g) VALUES (?, ?)", id, terms)
+		return err
 	})
-}
-
-// ftsMergeEvery is how many index writes on an entity trigger an
-// incremental merge of its FTS5 segments. Every small commit adds a
-// segment; left alone, a busy index fragments and queries slow down several
-// times. A bounded 'merge' keeps it compact at a small, steady cost.
-const ftsMergeEvery = 1000
-
-func (s *Service) maybeMergeFTS(ctx context.Context, e *meta.Entity) error {
-	s.mu.Lock()
-	s.ftsWrites[e.Name]++
-	due := s.ftsWrites[e.Name]%ftsMergeEvery == 0
-	s.mu.Unlock()
-	if !due {
-		return nil
-	}
-	fts := s.db.Ident(e.FTSTable())
-	_, err := s.db.Exec(ctx, "INSERT INTO "+fts+" ("+fts+", rank) VALUES ('merge', 500)")
-	return err
 }
 
 // OptimizeSearch compacts every SQLite full-text index into one segment

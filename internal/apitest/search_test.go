@@ -1,0 +1,69 @@
+package apitest
+
+import (
+	"context"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestSearchAcrossIndexStates checks that q finds exactly the records whose
+// text matches, whether SQLite's full-text index has reached them yet or
+// not, and after updates on both sides of the indexer's watermark.
+func TestSearchAcrossIndexStates(t *testing.T) {
+	e := newEnv(t)
+	admin := setupDeals(t, e)
+	ctx := context.Background()
+	create := func(name string) string {
+		return admin.do("POST", "/api/v1/records/deals", map[string]any{"name": name, "region": "华东"}, nil).want(201).json()["id"].(string)
+	}
+	find := func(q string) []string {
+		t.Helper()
+		var names []string
+		for _, it := range admin.do("GET", "/api/v1/records/deals?q="+url.QueryEscape(q), nil, nil).want(200).items() {
+			names = append(names, it["name"].(string))
+		}
+		sort.Strings(names)
+		return names
+	}
+	expect := func(q string, want ...string) {
+		t.Helper()
+		sort.Strings(want)
+		if got := find(q); strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("q=%s: got %v, want %v", q, got, want)
+		}
+	}
+
+	a := create("苏州精密机械 A")
+	create("无锡精密铸造 B")
+	expect("精密", "苏州精密机械 A", "无锡精密铸造 B") // not indexed yet: found from the stored text
+	expect("精密机械", "苏州精密机械 A")
+
+	if err := e.app.Records.CatchUpSearch(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := create("常州精密电机 C") // above the watermark again
+	expect("精密", "苏州精密机械 A", "无锡精密铸造 B", "常州精密电机 C")
+	expect("电机", "常州精密电机 C")
+
+	// An indexed record renamed: its old text is gone from the index.
+	admin.do("PATCH", "/api/v1/records/deals/"+a, map[string]any{"name": "苏州液压泵 A"}, nil).want(200)
+	expect("精密机械")
+	expect("液压", "苏州液压泵 A")
+	// A record not yet indexed renamed: the indexer reads the new text.
+	admin.do("PATCH", "/api/v1/records/deals/"+c, map[string]any{"name": "常州减速机 C"}, nil).want(200)
+	if err := e.app.Records.CatchUpSearch(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	expect("电机")
+	expect("减速机", "常州减速机 C")
+	expect("精密", "无锡精密铸造 B")
+	// Running the indexer again changes nothing (no duplicates).
+	if err := e.app.Records.CatchUpSearch(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := admin.do("GET", "/api/v1/records/deals?q="+url.QueryEscape("州"), nil, nil).want(200).json()["total"].(float64); n != 2 {
+		t.Fatalf("total %v, want 2", n)
+	}
+}
