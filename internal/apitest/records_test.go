@@ -106,7 +106,13 @@ func TestErrorStatuses(t *testing.T) {
 	admin.do("GET", "/api/v1/records/nosuch", nil, nil).want(404)
 	admin.do("GET", "/api/v1/records/deals/999999", nil, nil).want(404)
 	admin.do("POST", "/api/v1/records/deals", map[string]any{"name": "a", "code": "C1"}, nil).want(201)
-	admin.do("POST", "/api/v1/records/deals", map[string]any{"name": "b", "code": "C1"}, nil).want(409)
+	taken := admin.do("POST", "/api/v1/records/deals", map[string]any{"name": "b", "code": "C1"}, nil).want(409).json()
+	if errs, _ := taken["errors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["field"] != "code" {
+		t.Fatalf("409 does not name the field: %v", taken)
+	}
+	if strings.Contains(fmt.Sprint(taken), "UNIQUE") || strings.Contains(fmt.Sprint(taken), "ux_") {
+		t.Fatalf("409 leaks the database error: %v", taken)
+	}
 	r := admin.do("POST", "/api/v1/records/deals", map[string]any{"amount": "abc", "code": "a\nb"}, nil).want(422).json()
 	if len(r["errors"].([]any)) < 2 {
 		t.Fatalf("want per-field errors: %v", r)

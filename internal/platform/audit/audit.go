@@ -38,9 +38,15 @@ func Write(ctx context.Context, d *db.DB, e Entry) error {
 	if err != nil {
 		return err
 	}
-	_, err = d.Exec(ctx, `INSERT INTO audit_log (entity, record_id, action, version, actor, token_id, source, at, changes)
+	return WriteRaw(ctx, d, e, b)
+}
+
+// WriteRaw appends an entry whose changes are already encoded as JSON
+// (e.Changes is ignored), for a caller that stores the same changes twice.
+func WriteRaw(ctx context.Context, d *db.DB, e Entry, changes []byte) error {
+	_, err := d.Exec(ctx, `INSERT INTO audit_log (entity, record_id, action, version, actor, token_id, source, at, changes)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, `+d.JSONParam()+`)`,
-		e.Entity, e.RecordID, e.Action, e.Version, nullID(e.Actor), nullID(e.TokenID), e.Source, e.At.UnixMicro(), string(b))
+		e.Entity, e.RecordID, e.Action, e.Version, nullID(e.Actor), nullID(e.TokenID), e.Source, e.At.UnixMicro(), string(changes))
 	return err
 }
 

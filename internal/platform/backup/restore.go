@@ -320,11 +320,11 @@ func (c *Config) loadTable(ctx context.Context, t *tableDesc, info *TableInfo, f
 // inserter builds the multi-row INSERTs of one table and, for an entity
 // with a search index, the derived index data.
 type inserter struct {
-	d        db.Dialect
-	t        *tableDesc
-	cols     []Column
-	head     string // INSERT INTO t (cols) VALUES
-	tuple    string // (?, ?, ...)
+	d       db.Dialect
+	t       *tableDesc
+	cols    []Column
+	head    string // INSERT INTO t (cols) VALUES
+	tuple   string // (?, ?, ...)
 	perStmt int
 	grams   bool // fill PostgreSQL's search_grams from the search column
 }

@@ -324,8 +324,10 @@ func AfterCommit(ctx context.Context, fn func()) {
 
 // WithTx runs fn in a write transaction carried by the context passed to fn.
 // If ctx already carries one, fn joins it. On SQLite, concurrent calls are
-// grouped into one physical transaction (each in its own savepoint) so that
-// many writers share one fsync; a failing fn rolls back only its own work.
+// grouped into one physical transaction so that many writers share one
+// fsync; when one fails, the group is rolled back and every member is run
+// again alone, so fn may run more than once and a failing fn never affects
+// another caller.
 // On PostgreSQL, serialization failures and deadlocks are retried.
 func (d *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if InTx(ctx) {

@@ -179,6 +179,30 @@ func IsUniqueViolation(err error) bool {
 	return false
 }
 
+// UniqueViolationOn names what a unique violation was on: the index name
+// on PostgreSQL, "table.column[, table.column]" on SQLite; "" for another
+// error.
+func UniqueViolationOn(err error) string {
+	if !IsUniqueViolation(err) {
+		return ""
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.ConstraintName
+	}
+	msg := err.Error()
+	const mark = "UNIQUE constraint failed: "
+	i := strings.Index(msg, mark)
+	if i < 0 {
+		return ""
+	}
+	msg = msg[i+len(mark):]
+	if j := strings.Index(msg, " ("); j >= 0 {
+		msg = msg[:j]
+	}
+	return msg
+}
+
 // IsRetryable reports whether a transaction failed for a reason that a retry
 // can cure (serialization failure, deadlock, busy database).
 func IsRetryable(err error) bool {

@@ -45,28 +45,42 @@ func (o *Outbox) Subscribe(fn func(Change)) {
 	o.mu.Unlock()
 }
 
-// Append adds a change inside the caller's transaction. On PostgreSQL a
-// transaction-level advisory lock orders appends by commit, so that a
-// reader never sees seq N+1 committed before seq N (sequence values are
-// otherwise handed out at insert time, not at commit). On SQLite the single
-// writer already gives that order.
+// Append adds a change inside the caller's transaction.
+//
+// Readers follow seq, so seq order must be commit order. On SQLite the
+// single writer gives that. On PostgreSQL sequence values are handed out at
+// insert time, not at commit, so the insert is deferred to just before the
+// commit and made under a transaction-level advisory lock: appends are
+// serialised only across "insert + commit", not across whole transactions.
 func (o *Outbox) Append(ctx context.Context, c Change) error {
-	if o.db.Kind == db.Postgres {
-		if _, err := o.db.Exec(ctx, `SELECT pg_advisory_xact_lock(7312003)`); err != nil {
-			return err
-		}
-	}
 	b, err := json.Marshal(c.Changes)
 	if err != nil {
 		return err
 	}
+	return o.AppendRaw(ctx, c, b)
+}
+
+// AppendRaw is Append with c.Changes already encoded as JSON.
+func (o *Outbox) AppendRaw(ctx context.Context, c Change, changes []byte) error {
+	if o.db.Kind == db.Postgres {
+		return db.BeforeCommit(ctx, func(ctx context.Context) error {
+			if _, err := o.db.Exec(ctx, `SELECT pg_advisory_xact_lock(7312003)`); err != nil {
+				return err
+			}
+			return o.insert(ctx, c, changes)
+		})
+	}
+	return o.insert(ctx, c, changes)
+}
+
+func (o *Outbox) insert(ctx context.Context, c Change, changes []byte) error {
 	var actor any
 	if c.Actor != 0 {
 		actor = c.Actor
 	}
 	if err := o.db.QueryRow(ctx, `INSERT INTO outbox (entity, record_id, event, version, actor, at, changes)
 		VALUES (?, ?, ?, ?, ?, ?, `+o.db.JSONParam()+`) RETURNING seq`,
-		c.Entity, c.RecordID, c.Event, c.Version, actor, c.At.UnixMicro(), string(b)).Scan(&c.Seq); err != nil {
+		c.Entity, c.RecordID, c.Event, c.Version, actor, c.At.UnixMicro(), string(changes)).Scan(&c.Seq); err != nil {
 		return err
 	}
 	db.AfterCommit(ctx, func() {

@@ -43,7 +43,7 @@ func (v *view) insert(ctx context.Context, rec Record) (int64, error) {
 	var id int64
 	err := d.QueryRow(ctx, "INSERT INTO "+d.Ident(v.e.Table())+" ("+strings.Join(cols, ", ")+") VALUES ("+strings.Join(marks, ", ")+") RETURNING id", vals...).Scan(&id)
 	if err != nil {
-		return 0, v.s.mapWriteErr(err)
+		return 0, v.uniqueConflict(err)
 	}
 	return id, nil
 }
@@ -91,7 +91,7 @@ func (v *view) update(ctx context.Context, rec, old Record, changed []string) er
 	vals = append(vals, old.ID(), old.Version())
 	res, err := d.Exec(ctx, "UPDATE "+d.Ident(v.e.Table())+" SET "+strings.Join(sets, ", ")+" WHERE id = ? AND version = ?", vals...)
 	if err != nil {
-		return v.s.mapWriteErr(err)
+		return v.uniqueConflict(err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return errVersionRace

@@ -2,6 +2,7 @@ package records
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -263,13 +264,10 @@ func (s *Service) Restore(ctx context.Context, p *access.Principal, entity strin
 		if err != nil {
 			return err
 		}
-		if err := v.checkUnique(ctx, old, id); err != nil {
-			return err
-		}
 		now := s.now().UTC().Truncate(time.Microsecond)
 		if _, err := s.db.Exec(ctx, "UPDATE "+s.db.Ident(v.e.Table())+" SET deleted_at = NULL, deleted_by = NULL, version = version + 1, updated_at = ? WHERE id = ?",
 			meta.TimeToDB(s.db.Dialect, now), id); err != nil {
-			return s.mapWriteErr(err)
+			return v.uniqueConflict(err)
 		}
 		rec := Record{}
 		for k, x := range old {
@@ -418,12 +416,10 @@ func (v *view) settle(rec Record) error {
 	return nil
 }
 
-// checkDB validates links and uniqueness against the database.
+// checkDB validates links against the database (uniqueness is left to the
+// unique indexes: see uniqueConflict).
 func (v *view) checkDB(ctx context.Context, rec, old Record) error {
-	if err := v.checkLinks(ctx, rec, old); err != nil {
-		return err
-	}
-	return v.checkUnique(ctx, rec, rec.ID())
+	return v.checkLinks(ctx, rec, old)
 }
 
 func isEmptyList(x any) bool {
@@ -659,7 +655,8 @@ func (v *view) checkLinks(ctx context.Context, rec, old Record) error {
 			return err
 		}
 	}
-	if o, ok := rec["owner"].(int64); ok && (old == nil || old["owner"] != rec["owner"]) {
+	// The acting user was found active when the request was authenticated.
+	if o, ok := rec["owner"].(int64); ok && o != v.p.UserID && (old == nil || old["owner"] != rec["owner"]) {
 		if ok, err := v.s.activeUser(ctx, o); err != nil {
 			return err
 		} else if !ok {
@@ -727,36 +724,23 @@ func (s *Service) activeUser(ctx context.Context, id int64) (bool, error) {
 	return n == 1, err
 }
 
-// checkUnique gives a clear 409 naming the field before the index would
-// refuse the write; the unique index stays the guarantee under races.
-func (v *view) checkUnique(ctx context.Context, rec Record, id int64) error {
+// uniqueConflict turns a unique-index violation into a 409 that names the
+// field when the index is a single field's. The index is the only check, so
+// a taken value costs no query on the way in.
+func (v *view) uniqueConflict(err error) error {
+	on := db.UniqueViolationOn(err)
+	if on == "" {
+		return err
+	}
+	table := v.e.Table()
 	for i := range v.e.Fields {
 		f := &v.e.Fields[i]
-		if !f.Unique {
-			continue
-		}
-		x, ok := rec[f.Name]
-		if !ok || x == nil {
-			continue
-		}
-		var n int
-		q := "SELECT COUNT(*) FROM " + v.s.db.Ident(v.e.Table()) + " WHERE deleted_at IS NULL AND " + v.s.db.Ident(f.Name) + " = ? AND id <> ?"
-		if err := v.s.db.QueryRow(ctx, q, meta.ToDB(v.s.types.ResultOf(f), v.s.db.Dialect, f, x), id).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
+		if f.Unique && (on == meta.IndexName(table, []string{f.Name}, true) || on == table+"."+f.Name) {
 			return &apperr.Error{Kind: apperr.ErrConflict, Code: "unique_violation", Args: map[string]any{"field": f.Name},
 				Fields: []apperr.FieldError{apperr.Field(f.Name, "taken")}}
 		}
 	}
-	return nil
-}
-
-func (s *Service) mapWriteErr(err error) error {
-	if db.IsUniqueViolation(err) {
-		return apperr.Conflict("unique_violation")
-	}
-	return err
+	return apperr.Conflict("unique_violation")
 }
 
 // number fills the autonumber field from the entity's numbering rule. The
@@ -892,20 +876,24 @@ func (s *Service) record(ctx context.Context, v *view, c *Change, event string) 
 	}
 	version := c.New.Version()
 	at := s.now().UTC()
+	raw, err := json.Marshal(changes) // once, for the audit row and the outbox
+	if err != nil {
+		return err
+	}
 	if !v.e.NoAudit {
-		if err := audit.Write(ctx, s.db, audit.Entry{Entity: v.e.Name, RecordID: id, Action: string(c.Op), Version: version,
-			Actor: c.P.UserID, TokenID: c.P.TokenID, Source: sourceOf(c.P), At: at, Changes: changes}); err != nil {
+		if err := audit.WriteRaw(ctx, s.db, audit.Entry{Entity: v.e.Name, RecordID: id, Action: string(c.Op), Version: version,
+			Actor: c.P.UserID, TokenID: c.P.TokenID, Source: sourceOf(c.P), At: at}, raw); err != nil {
 			return err
 		}
 	}
 	if s.outbox == nil {
 		return nil
 	}
-	ev := map[string]any{}
+	ev := make(map[string]any, len(changes))
 	for k, ch := range changes {
 		ev[k] = ch
 	}
-	return s.outbox.Append(ctx, events.Change{Entity: v.e.Name, RecordID: id, Event: event, Version: version, Actor: c.P.UserID, At: at, Changes: ev})
+	return s.outbox.AppendRaw(ctx, events.Change{Entity: v.e.Name, RecordID: id, Event: event, Version: version, Actor: c.P.UserID, At: at, Changes: ev}, raw)
 }
 
 func sourceOf(p *access.Principal) string {
