@@ -119,7 +119,7 @@ func linkedIDs(x any) []int64 {
 // public converts a canonical record to its API form for this principal:
 // hidden fields removed, values in JSON form, ids as strings.
 func (v *view) public(r Record, fields []string) Record {
-	out := Record{}
+	out := make(Record, len(v.e.Fields)+8)
 	want := func(n string) bool { return len(fields) == 0 || contains(fields, n) }
 	for _, k := range []string{"id", "version"} {
 		if x, ok := r[k]; ok {

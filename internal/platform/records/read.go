@@ -91,15 +91,17 @@ type scanner interface{ Scan(dest ...any) error }
 
 func (v *view) scan(row scanner) (Record, error) {
 	cols := v.columns()
-	dest := make([]any, len(systemSelect)+len(cols))
+	n := len(systemSelect) + len(cols)
+	vals := make([]any, n)
+	dest := make([]any, n)
 	for i := range dest {
-		dest[i] = new(any)
+		dest[i] = &vals[i]
 	}
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	val := func(i int) any { return *(dest[i].(*any)) }
-	rec := Record{}
+	val := func(i int) any { return vals[i] }
+	rec := make(Record, n)
 	for i, c := range systemSelect {
 		x := val(i)
 		switch c {
