@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -28,6 +29,7 @@ import (
 	"github.com/tenon-crm/tenon/internal/platform/org"
 	"github.com/tenon-crm/tenon/internal/platform/records"
 	"github.com/tenon-crm/tenon/internal/platform/schema"
+	"github.com/tenon-crm/tenon/internal/platform/views"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=...".
@@ -97,9 +99,11 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Meta = meta.NewRegistry(d, meta.DefaultTypes(), func(src string, vars []string) (meta.Evaluator, error) {
 		return expr.CompileProgram(src, vars)
 	})
-	if err := a.Meta.AddBuiltin(access.Entities, "entities"); err != nil {
-		d.Close()
-		return nil, err
+	for _, fsys := range []fs.FS{access.Entities, views.Entities} {
+		if err := a.Meta.AddBuiltin(fsys, "entities"); err != nil {
+			d.Close()
+			return nil, err
+		}
 	}
 	for _, m := range modules() {
 		if err := a.Meta.AddBuiltin(m.fs, m.dir); err != nil {
@@ -125,6 +129,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Auth = auth.New(d, org.Users{DB: d}, ac)
 	org.Install(d, a.Records, a.Auth, a.Access)
+	views.Install(a.Records)
+	a.Access.AddBaseline(views.Grants()...)
 	a.API = httpapi.New(httpapi.Deps{Log: cfg.Log, DB: d, Meta: a.Meta, Records: a.Records, Auth: a.Auth, Access: a.Access,
 		Files: a.Files, Outbox: a.Outbox, Version: Version, SecureCookies: cfg.SecureCookies, UI: uiHandler()})
 	return a, nil

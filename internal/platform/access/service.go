@@ -23,8 +23,9 @@ type Service struct {
 	db  *db.DB
 	ttl time.Duration
 
-	mu    sync.Mutex
-	cache map[int64]cached
+	mu       sync.Mutex
+	cache    map[int64]cached
+	baseline []Grant
 }
 
 type cached struct {
@@ -35,6 +36,16 @@ type cached struct {
 // New builds the service.
 func New(d *db.DB) *Service {
 	return &Service{db: d, ttl: 2 * time.Second, cache: map[int64]cached{}}
+}
+
+// AddBaseline adds grants that every signed-in user holds whatever their
+// roles, for personal things such as saved views. Call it while wiring the
+// application, before serving.
+func (s *Service) AddBaseline(gs ...Grant) {
+	s.mu.Lock()
+	s.baseline = append(s.baseline, gs...)
+	s.mu.Unlock()
+	s.Invalidate()
 }
 
 // Invalidate drops every cached principal.
@@ -81,6 +92,9 @@ func (s *Service) load(ctx context.Context, userID int64) (*Principal, error) {
 		return nil, err
 	}
 	p := &Principal{UserID: userID, Login: login, Name: name, DepartmentID: dept.Int64, Lang: "zh-CN"}
+	s.mu.Lock()
+	p.AddGrants(s.baseline...)
+	s.mu.Unlock()
 	if regions.Valid {
 		_ = json.Unmarshal([]byte(regions.String), &p.Regions)
 	}

@@ -272,3 +272,18 @@ func (v *view) sortable(name string) bool {
 	}
 	return true
 }
+
+// CheckQuery reports whether filter and sort are valid on entity for p, as
+// a list would use them, without running anything (saved views are checked
+// with it when they are saved).
+func (s *Service) CheckQuery(p *access.Principal, entity, filter, sort string) error {
+	v, err := s.viewFor(p, entity, access.Read, "t")
+	if err != nil {
+		return err
+	}
+	if _, _, err := v.where(ListOptions{Filter: filter}); err != nil {
+		return err
+	}
+	_, err = v.orderBy(sort)
+	return err
+}

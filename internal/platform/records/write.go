@@ -91,9 +91,6 @@ func (v *view) newRecord(input map[string]any) (Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(errs) > 0 {
-		return nil, apperr.Fields(errs...)
-	}
 	rec := Record{}
 	for i := range v.e.Fields {
 		f := &v.e.Fields[i]
@@ -116,6 +113,9 @@ func (v *view) newRecord(input map[string]any) (Record, error) {
 		rec["owner"] = o
 	}
 	rec["created_at"], rec["updated_at"], rec["version"] = now, now, int64(1)
+	if len(errs) > 0 {
+		return nil, v.withSettleErrors(rec, errs)
+	}
 	return rec, nil
 }
 
@@ -172,9 +172,6 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, entity string
 		if err != nil {
 			return err
 		}
-		if len(errs) > 0 {
-			return apperr.Fields(errs...)
-		}
 		rec := Record{}
 		for k, x := range old {
 			rec[k] = x
@@ -185,6 +182,9 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, entity string
 			} else {
 				rec[k] = x
 			}
+		}
+		if len(errs) > 0 {
+			return v.withSettleErrors(rec, errs)
 		}
 		c := &Change{P: p, Entity: v.e, Op: OpUpdate, Old: old, New: rec}
 		if err := s.runBefore(ctx, c); err != nil {
@@ -385,6 +385,29 @@ func (v *view) finish(ctx context.Context, rec, old Record) error {
 // settle computes formulas and roll-ups and checks required values: the
 // part of validation that needs no database.
 func (v *view) settle(rec Record) error {
+	if errs := v.settleErrors(rec, nil); len(errs) > 0 {
+		return apperr.Fields(errs...)
+	}
+	return nil
+}
+
+// withSettleErrors adds to errs, found while normalising the input, what
+// settling the rest of the record finds (required fields, sub-table rows),
+// so that one 422 lists every problem. Fields already in errs are skipped.
+func (v *view) withSettleErrors(rec Record, errs []apperr.FieldError) error {
+	bad := make(map[string]bool, len(errs))
+	for _, e := range errs {
+		bad[e.Field] = true
+		if i := strings.IndexAny(e.Field, "[."); i > 0 { // a sub-table cell: its table
+			bad[e.Field[:i]] = true
+		}
+	}
+	return apperr.Fields(append(errs, v.settleErrors(rec, bad)...)...)
+}
+
+// settleErrors computes formulas and roll-ups and checks required fields
+// and sub-table rows, skipping the fields in skip.
+func (v *view) settleErrors(rec Record, skip map[string]bool) []apperr.FieldError {
 	var errs []apperr.FieldError
 	v.compute(rec)
 	vars := exprVars(v, rec)
@@ -403,6 +426,9 @@ func (v *view) settle(rec Record) error {
 				req = false // a hidden field cannot be required
 			}
 		}
+		if skip[f.Name] {
+			continue
+		}
 		if req && empty && !f.IsComputed() && f.Type != "autonumber" {
 			errs = append(errs, apperr.Field(f.Name, "required"))
 		}
@@ -410,10 +436,7 @@ func (v *view) settle(rec Record) error {
 			errs = append(errs, v.checkRows(f, x.([]Record))...)
 		}
 	}
-	if len(errs) > 0 {
-		return apperr.Fields(errs...)
-	}
-	return nil
+	return errs
 }
 
 // checkDB validates links against the database (uniqueness is left to the
