@@ -46,3 +46,31 @@ func TestSavedViews(t *testing.T) {
 	}
 	east.do("POST", "/api/v1/records/saved_views", map[string]any{"name": "x", "entity": "roles"}, nil).want(422)
 }
+
+// TestDirectoryAndProfile: every user sees colleagues by name (not their
+// roles) and may change their own language and phone, nothing more.
+func TestDirectoryAndProfile(t *testing.T) {
+	e := newEnv(t)
+	admin := e.as("admin")
+	// A role with no lines at all still sees the directory.
+	admin.do("POST", "/api/v1/records/roles", map[string]any{"name": "visitor", "permissions": []any{}}, nil).want(201)
+	gm := admin.do("GET", `/api/v1/records/users?filter=login%20==%20"gm"`, nil, nil).want(200).items()[0]
+	rep := e.as("rep.east")
+	me := rep.do("GET", "/api/v1/auth/me", nil, nil).want(200).json()["user"].(map[string]any)
+	users := rep.do("GET", "/api/v1/records/users?per_page=100", nil, nil).want(200).items()
+	if len(users) < 10 {
+		t.Fatalf("directory has %d users", len(users))
+	}
+	for _, u := range users {
+		if _, ok := u["roles"]; ok {
+			t.Fatal("roles visible to a rep")
+		}
+	}
+	rep.do("PATCH", "/api/v1/records/users/"+me["id"].(string), map[string]any{"language": "en", "phone": "13800138000"}, nil).want(200)
+	for _, change := range []map[string]any{{"active": false}, {"regions": []string{"华南"}}, {"name": "x"}} {
+		if st := rep.do("PATCH", "/api/v1/records/users/"+me["id"].(string), change, nil).status; st < 400 {
+			t.Fatalf("rep changed own %v: %d", change, st)
+		}
+	}
+	rep.do("PATCH", "/api/v1/records/users/"+gm["id"].(string), map[string]any{"language": "en"}, nil).want(404)
+}

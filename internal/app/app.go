@@ -130,7 +130,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Auth = auth.New(d, org.Users{DB: d}, ac)
 	org.Install(d, a.Records, a.Auth, a.Access)
 	views.Install(a.Records)
-	a.Access.AddBaseline(views.Grants()...)
+	a.Access.AddBaseline(append(org.Grants(), views.Grants()...)...)
 	a.API = httpapi.New(httpapi.Deps{Log: cfg.Log, DB: d, Meta: a.Meta, Records: a.Records, Auth: a.Auth, Access: a.Access,
 		Files: a.Files, Outbox: a.Outbox, Version: Version, SecureCookies: cfg.SecureCookies, UI: uiHandler()})
 	return a, nil

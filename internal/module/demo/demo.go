@@ -75,19 +75,21 @@ func Load(ctx context.Context, recs *records.Service, au *auth.Service) error {
 			}
 			return out
 		}
+		// Every user sees the directory and keeps their own profile
+		// (org.Grants); the general manager and finance also export it.
 		roles := map[string]string{}
 		for _, r := range []struct {
 			name, title string
 			perms       []any
 		}{
 			{"general_manager", "总经理 / General manager", org("read", "export")},
-			{"sales_manager", "销售经理 / Sales manager", org("read")},
-			{"sales_rep", "销售代表 / Sales rep", org("read")},
-			{"production", "生产 / Production", org("read")},
-			{"quality", "质量 / Quality", org("read")},
-			{"purchasing", "采购 / Purchasing", org("read")},
+			{"sales_manager", "销售经理 / Sales manager", []any{}},
+			{"sales_rep", "销售代表 / Sales rep", []any{}},
+			{"production", "生产 / Production", []any{}},
+			{"quality", "质量 / Quality", []any{}},
+			{"purchasing", "采购 / Purchasing", []any{}},
 			{"finance", "财务 / Finance", org("read", "export")},
-			{"service", "售后 / Service", org("read")},
+			{"service", "售后 / Service", []any{}},
 		} {
 			id, err := mk("roles", map[string]any{"name": r.name, "title": r.title, "permissions": r.perms})
 			if err != nil {

@@ -239,3 +239,20 @@ func (o *Org) setPassword(ctx context.Context, p *access.Principal, rec records.
 	}
 	return nil, nil
 }
+
+// Grants are what every signed-in user may do in the organisation, whatever
+// their roles: see the company directory (colleagues' names, departments,
+// managers, contact details) and the regions, so that owners, assignees and
+// approvers show by name on every record; and keep their own language and
+// contact details. Roles stay with administrators.
+func Grants() []access.Grant {
+	return []access.Grant{
+		{Entity: "users", Actions: []string{access.Read}, Scope: access.ScopeAll, HiddenFields: []string{"roles"}},
+		// One's own profile: language and contact details, nothing that
+		// grants access.
+		{Entity: "users", Actions: []string{access.Update}, Scope: access.ScopeFilter, Filter: "id == me()",
+			ReadonlyFields: []string{"login", "name", "active", "department", "manager", "regions", "roles"}},
+		{Entity: "departments", Actions: []string{access.Read}, Scope: access.ScopeAll},
+		{Entity: "regions", Actions: []string{access.Read}, Scope: access.ScopeAll},
+	}
+}

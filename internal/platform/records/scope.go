@@ -66,7 +66,9 @@ func (v *view) compileScope(grants []access.Grant) error {
 			}
 			args = append(args, v.p.UserID)
 		case access.ScopeFilter:
-			env := &filterEnv{v: &view{s: v.s, p: access.System(), e: v.e, r: access.System().RightsOn(v.e.Name), alias: v.alias, depth: v.depth}}
+			// Every field is reachable from a role's filter; me() and
+			// my_department() are still the caller's.
+			env := &filterEnv{v: &view{s: v.s, p: access.System(), e: v.e, r: access.System().RightsOn(v.e.Name), alias: v.alias, depth: v.depth}, caller: v.p}
 			sqlp, a, err := expr.Compile(g.Filter, env)
 			if err != nil {
 				// A broken role filter must not widen access: it matches nothing.
@@ -87,7 +89,12 @@ func (v *view) compileScope(grants []access.Grant) error {
 
 // filterEnv resolves names of filter expressions for one view: only fields
 // the principal may read exist; links go through the target's scope.
-type filterEnv struct{ v *view }
+type filterEnv struct {
+	v *view
+	// caller answers me() and my_department() when v is not the caller's
+	// own view (a role's filter is compiled with every field visible).
+	caller *access.Principal
+}
 
 func (f *filterEnv) Dialect() db.Dialect { return f.v.s.db.Dialect }
 
@@ -251,16 +258,20 @@ func (f *filterEnv) Link(name string) (expr.Env, func(string) (string, []any), e
 		}
 		return q + ")", args
 	}
-	return &filterEnv{v: tv}, wrap, nil
+	return &filterEnv{v: tv, caller: f.caller}, wrap, nil
 }
 
 func (f *filterEnv) Func(name string, args []any) (any, error) {
 	now := f.v.s.now()
+	who := f.v.p
+	if f.caller != nil {
+		who = f.caller
+	}
 	switch name {
 	case "me":
-		return f.v.p.UserID, nil
+		return who.UserID, nil
 	case "my_department":
-		return f.v.p.DepartmentID, nil
+		return who.DepartmentID, nil
 	case "today":
 		return now.In(meta.Shanghai).Format(time.DateOnly), nil
 	case "now":
