@@ -67,3 +67,37 @@ func TestSearchAcrossIndexStates(t *testing.T) {
 		t.Fatalf("total %v, want 2", n)
 	}
 }
+
+// TestSearchAll: the global search finds records in every readable entity,
+// within the user's scope, by title.
+func TestSearchAll(t *testing.T) {
+	e := newEnv(t)
+	admin := setupDeals(t, e)
+	admin.do("POST", "/api/v1/records/deals", map[string]any{"name": "宁波液压 东", "region": "华东"}, nil).want(201)
+	admin.do("POST", "/api/v1/records/deals", map[string]any{"name": "佛山液压 南", "region": "华南"}, nil).want(201)
+	groups := e.as("rep.east").do("GET", "/api/v1/search?q="+url.QueryEscape("液压"), nil, nil).want(200).json()["items"].([]any)
+	var titles []string
+	for _, g := range groups {
+		g := g.(map[string]any)
+		if g["entity"] != "deals" {
+			continue
+		}
+		for _, it := range g["items"].([]any) {
+			titles = append(titles, it.(map[string]any)["title"].(string))
+		}
+	}
+	if strings.Join(titles, "|") != "宁波液压 东" {
+		t.Fatalf("rep.east found %v", titles)
+	}
+	// Users are searchable by everyone (the directory), by name.
+	found := false
+	for _, g := range admin.do("GET", "/api/v1/search?q="+url.QueryEscape("rep.east"), nil, nil).want(200).json()["items"].([]any) {
+		if g.(map[string]any)["entity"] == "users" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("users not searched")
+	}
+	admin.do("GET", "/api/v1/search?q=", nil, nil).want(400)
+}

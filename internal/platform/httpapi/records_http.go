@@ -84,6 +84,28 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// searchAll is the global search box: q in every readable entity, a few
+// titles each.
+func (s *Server) searchAll(w http.ResponseWriter, r *http.Request) error {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if q == "" {
+		return apperr.Invalid("bad_search", "reason", "q is required")
+	}
+	per, err := intParam(r, "per_entity", 5)
+	if err != nil {
+		return err
+	}
+	groups, err := s.Records.SearchAll(r.Context(), principal(r), q, per)
+	if err != nil {
+		return err
+	}
+	if groups == nil {
+		groups = []records.SearchGroup{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": groups})
+	return nil
+}
+
 func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, status int, entity string, rec records.Record) {
 	id := strconv.FormatInt(rec.ID(), 10)
 	w.Header().Set("ETag", `"`+strconv.FormatInt(rec.Version(), 10)+`"`)

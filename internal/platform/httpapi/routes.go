@@ -37,6 +37,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/records/{entity}/{id}/actions/{action}", s.authed(rw, s.action))
 	m.Handle("PUT /api/v1/records/{entity}/by-external-id/{source}/{external_id}", s.authed(rw, s.upsert))
 	m.Handle("GET /api/v1/changes", s.authed(rr, s.changes))
+	m.Handle("GET /api/v1/search", s.authed(rr, s.searchAll))
 	m.Handle("GET /api/v1/records/{entity}/{id}/shares", s.authed(rr, s.listShares))
 	m.Handle("POST /api/v1/records/{entity}/{id}/shares", s.authed(rw, s.share))
 	m.Handle("DELETE /api/v1/records/{entity}/{id}/shares", s.authed(rw, s.unshare))
