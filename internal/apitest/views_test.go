@@ -2,6 +2,8 @@ package apitest
 
 import (
 	"testing"
+
+	"github.com/tenon-crm/tenon/internal/module/demo"
 )
 
 // TestSavedViews: personal views stay personal, only administrators share,
@@ -73,4 +75,26 @@ func TestDirectoryAndProfile(t *testing.T) {
 		}
 	}
 	rep.do("PATCH", "/api/v1/records/users/"+gm["id"].(string), map[string]any{"language": "en"}, nil).want(404)
+}
+
+// TestPasswordChange: one's own password needs the current one; an admin's
+// reset needs none and signs the user out everywhere.
+func TestPasswordChange(t *testing.T) {
+	e := newEnv(t)
+	rep := e.as("rep.east")
+	id := rep.do("GET", "/api/v1/auth/me", nil, nil).want(200).json()["user"].(map[string]any)["id"].(string)
+	path := "/api/v1/records/users/" + id + "/actions/set_password"
+	rep.do("POST", path, map[string]any{"password": "new-secret-9"}, nil).want(422)
+	rep.do("POST", path, map[string]any{"password": "new-secret-9", "current_password": "wrong-one"}, nil).want(422)
+	rep.do("POST", path, map[string]any{"password": "new-secret-9", "current_password": demo.Password}, nil).want(204)
+	rep.do("GET", "/api/v1/auth/me", nil, nil).want(200) // still signed in
+	fresh := e.anon()
+	fresh.do("POST", "/api/v1/auth/login", map[string]any{"login": "rep.east", "password": "new-secret-9"}, nil).want(200)
+
+	admin := e.as("admin")
+	admin.do("POST", path, map[string]any{"password": "reset-by-admin-1"}, nil).want(204)
+	rep.do("GET", "/api/v1/auth/me", nil, nil).want(401)
+	// Someone else's password is not a rep's to set.
+	gm := admin.do("GET", `/api/v1/records/users?filter=login%20==%20"gm"`, nil, nil).want(200).items()[0]["id"].(string)
+	e.as("rep.south").do("POST", "/api/v1/records/users/"+gm+"/actions/set_password", map[string]any{"password": "x-x-x-x-x-1"}, nil).want(403)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -230,4 +231,18 @@ func (s *Service) SetPassword(ctx context.Context, userID int64, pw string) erro
 		}
 		return s.LogEvent(ctx, EventPasswordChanged, "", userID, "", "")
 	})
+}
+
+// CheckPassword reports whether pw is userID's current password (a user
+// changing their own password proves they know the old one).
+func (s *Service) CheckPassword(ctx context.Context, userID int64, pw string) (bool, error) {
+	var hash string
+	err := s.db.QueryRow(ctx, `SELECT hash FROM user_passwords WHERE user_id = ?`, userID).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return verifyPassword(hash, pw), nil
 }

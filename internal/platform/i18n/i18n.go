@@ -88,6 +88,7 @@ var messages = map[string]msg{
 	"not_ready":             {"服务尚未就绪", "Not ready"},
 	// field-level codes
 	"required":               {"必填", "Required"},
+	"wrong_password":         {"当前密码不正确", "The current password is wrong"},
 	"read_only":              {"只读字段，不能修改", "Read-only"},
 	"not_text":               {"应为文本", "Must be text"},
 	"invalid_text":           {"包含无效字符", "Contains invalid characters"},

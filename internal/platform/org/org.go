@@ -220,8 +220,9 @@ func (o *Org) setPassword(ctx context.Context, p *access.Principal, rec records.
 	if !p.Admin && p.UserID != rec.ID() {
 		return nil, apperr.Forbidden("admin_only")
 	}
+	self := p.UserID == rec.ID()
 	for k := range input {
-		if k != "password" {
+		if k != "password" && (k != "current_password" || !self) {
 			return nil, apperr.Invalid("unknown_field", "field", k)
 		}
 	}
@@ -229,10 +230,25 @@ func (o *Org) setPassword(ctx context.Context, p *access.Principal, rec records.
 	if !ok {
 		return nil, apperr.Fields(apperr.Field("password", "required"))
 	}
+	// One's own password is changed by proving the current one, so that a
+	// borrowed session or a stolen token cannot take over the account.
+	if self {
+		cur, _ := input["current_password"].(string)
+		if cur == "" {
+			return nil, apperr.Fields(apperr.Field("current_password", "required"))
+		}
+		ok, err := o.auth.CheckPassword(ctx, rec.ID(), cur)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, apperr.Fields(apperr.Field("current_password", "wrong_password"))
+		}
+	}
 	if err := o.auth.SetPassword(ctx, rec.ID(), pw); err != nil {
 		return nil, err
 	}
-	if p.UserID != rec.ID() {
+	if !self {
 		if err := o.auth.RevokeUserSessions(ctx, rec.ID()); err != nil {
 			return nil, err
 		}
