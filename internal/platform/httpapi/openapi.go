@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"sort"
 
 	"github.com/tenon-crm/tenon/internal/platform/meta"
 )
@@ -17,14 +18,39 @@ type obj = map[string]any
 
 // BuildOpenAPI returns the document for the given entities.
 func BuildOpenAPI(entities []*meta.Entity, version string) obj {
+	str, boolT, intT := obj{"type": "string"}, obj{"type": "boolean"}, obj{"type": "integer"}
 	schemas := obj{
 		"Problem": obj{"type": "object", "required": []string{"type", "title", "status"}, "properties": obj{
 			"type": obj{"type": "string"}, "title": obj{"type": "string"}, "status": obj{"type": "integer"},
 			"detail": obj{"type": "string"}, "code": obj{"type": "string"},
 			"errors": obj{"type": "array", "items": obj{"type": "object", "properties": obj{
 				"field": obj{"type": "string"}, "code": obj{"type": "string"}, "message": obj{"type": "string"}}}}}},
-		"Entity": obj{"type": "object", "additionalProperties": true},
-		"Field":  obj{"type": "object", "additionalProperties": true},
+		"Label": obj{"type": "object", "description": "a text by language", "properties": obj{"zh-CN": str, "en": str}},
+		"Field": obj{"type": "object", "required": []string{"name", "type"}, "properties": obj{
+			"name": str, "type": obj{"type": "string", "enum": fieldTypeNames()}, "label": ref("Label"), "help": ref("Label"),
+			"required": boolT, "required_if": str, "visible_if": str, "unique": boolT, "index": boolT,
+			"default": obj{}, "min": str, "max": str, "max_length": intT, "pattern": str, "scale": intT,
+			"options": obj{"type": "array", "items": obj{"oneOf": []obj{str, {"type": "object", "properties": obj{
+				"value": str, "label": ref("Label"), "color": str}}}}}, "options_from": str, "target": str, "currency": str,
+			"fields": obj{"type": "array", "items": ref("Field")}, "expression": str, "result_type": str,
+			"source": str, "op": str, "of": str, "searchable": boolT, "readonly": boolT, "secret": boolT, "custom": boolT}},
+		"Entity": obj{"type": "object", "required": []string{"name"}, "properties": obj{
+			"name": str, "label": ref("Label"), "module": str, "title_field": str,
+			"numbering": obj{"type": "object", "properties": obj{"field": str, "pattern": str, "reset": str}},
+			"indexes": obj{"type": "array", "items": obj{"type": "object", "properties": obj{
+				"fields": obj{"type": "array", "items": str}, "unique": boolT}}},
+			"fields": obj{"type": "array", "items": ref("Field")}, "layouts": obj{}, "views": obj{},
+			"actions": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"name": str, "label": ref("Label")}}},
+			"system":  boolT, "custom": boolT,
+			"permissions":     obj{"type": "array", "items": str, "description": "the caller's actions on the entity (read only)"},
+			"readonly_fields": obj{"type": "array", "items": str, "description": "fields the caller may not change (read only)"}}},
+		"Me": obj{"type": "object", "properties": obj{"user": obj{"type": "object"}, "roles": obj{"type": "array", "items": str},
+			"admin": boolT, "csrf_token": str}},
+		"AuditEntry": obj{"type": "object", "properties": obj{"id": str, "entity": str, "record_id": str, "action": str,
+			"version": intT, "actor": str, "token_id": str, "source": str, "at": obj{"type": "string", "format": "date-time"},
+			"changes": obj{"type": "object", "additionalProperties": obj{"type": "object", "properties": obj{"old": obj{}, "new": obj{}}}}}},
+		"SearchGroup": obj{"type": "object", "properties": obj{"entity": str, "label": ref("Label"), "has_more": boolT,
+			"items": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"id": str, "title": obj{}}}}}},
 		"Change": obj{"type": "object", "properties": obj{"seq": obj{"type": "string"}, "entity": obj{"type": "string"},
 			"record_id": obj{"type": "string"}, "event": obj{"type": "string"}, "version": obj{"type": "integer"},
 			"occurred_at": obj{"type": "string", "format": "date-time"}, "changes": obj{"type": "object"}}},
@@ -56,6 +82,7 @@ func BuildOpenAPI(entities []*meta.Entity, version string) obj {
 		qp("fields", "Comma list of fields to return"), qp("q", "Full-text search (substrings, Chinese included)"),
 		qp("expand", "Comma list of link fields to embed under \"expand\""),
 		qp("count", "Omitted: exact total up to 1000, above that total=1000 and total_exact=false; exact: always exact; none: no total"),
+		qp("deleted", "true: list the recycle bin"),
 	}
 	for _, e := range entities {
 		name := schemaName(e.Name)
@@ -73,12 +100,13 @@ func BuildOpenAPI(entities []*meta.Entity, version string) obj {
 		}
 		paths[base+"/{id}"] = obj{
 			"parameters": []obj{pp("id")},
-			"get":        obj{"tags": tag, "summary": "Read", "parameters": []obj{qp("expand", "link fields to embed"), qp("fields", "fields to return")}, "responses": merge(ok("200", ref(name)), errResp("401", "403", "404"))},
+			"get":        obj{"tags": tag, "summary": "Read", "parameters": []obj{qp("expand", "link fields to embed"), qp("fields", "fields to return"), qp("deleted", "true: read it from the recycle bin")}, "responses": merge(ok("200", ref(name)), errResp("401", "403", "404"))},
 			"patch":      obj{"tags": tag, "summary": "Update", "parameters": []obj{hp("If-Match")}, "requestBody": jsonBody(ref(name)), "responses": merge(ok("200", ref(name)), errResp("400", "401", "403", "404", "409", "412", "422"))},
 			"delete":     obj{"tags": tag, "summary": "Move to the recycle bin", "parameters": []obj{hp("If-Match")}, "responses": merge(obj{"204": obj{"description": "deleted"}}, errResp("401", "403", "404", "412"))},
 		}
 		paths[base+"/{id}/restore"] = obj{"post": obj{"tags": tag, "parameters": []obj{pp("id")}, "responses": merge(ok("200", ref(name)), errResp("404", "409"))}}
-		paths[base+"/{id}/history"] = obj{"get": obj{"tags": tag, "parameters": []obj{pp("id")}, "responses": merge(ok("200", obj{"type": "object"}), errResp("404"))}}
+		paths[base+"/{id}/history"] = obj{"get": obj{"tags": tag, "parameters": []obj{pp("id"), qp("before", "entry id: older entries")},
+			"responses": merge(ok("200", obj{"type": "object", "properties": obj{"items": obj{"type": "array", "items": ref("AuditEntry")}}}), errResp("404"))}}
 		for _, a := range e.Actions {
 			paths[base+"/{id}/actions/"+a.Name] = obj{"post": obj{"tags": tag, "summary": a.Label.Get("en", a.Name), "parameters": []obj{pp("id")},
 				"responses": merge(ok("200", ref(name)), errResp("404", "409", "422"))}}
@@ -89,9 +117,12 @@ func BuildOpenAPI(entities []*meta.Entity, version string) obj {
 	}
 	paths["/api/v1/auth/login"] = obj{"post": obj{"tags": []string{"auth"}, "requestBody": jsonBody(obj{"type": "object",
 		"properties": obj{"login": obj{"type": "string"}, "password": obj{"type": "string"}}, "required": []string{"login", "password"}}),
-		"responses": merge(ok("200", obj{"type": "object"}), errResp("400", "401", "429"))}}
+		"responses": merge(ok("200", ref("Me")), errResp("400", "401", "429"))}}
 	paths["/api/v1/auth/logout"] = obj{"post": obj{"tags": []string{"auth"}, "responses": obj{"204": obj{"description": "logged out"}}}}
-	paths["/api/v1/auth/me"] = obj{"get": obj{"tags": []string{"auth"}, "responses": merge(ok("200", obj{"type": "object"}), errResp("401"))}}
+	paths["/api/v1/auth/me"] = obj{"get": obj{"tags": []string{"auth"}, "responses": merge(ok("200", ref("Me")), errResp("401"))}}
+	paths["/api/v1/search"] = obj{"get": obj{"tags": []string{"search"}, "summary": "Search every readable entity",
+		"parameters": []obj{qp("q", "text to find (substring)"), qp("per_entity", "titles per entity, default 5, at most 20")},
+		"responses":  merge(ok("200", obj{"type": "object", "properties": obj{"items": obj{"type": "array", "items": ref("SearchGroup")}}}), errResp("400", "401"))}}
 	paths["/api/v1/auth/tokens"] = obj{
 		"get":  obj{"tags": []string{"auth"}, "responses": ok("200", obj{"type": "object"})},
 		"post": obj{"tags": []string{"auth"}, "requestBody": jsonBody(obj{"type": "object", "properties": obj{"name": obj{"type": "string"}, "scopes": obj{"type": "array", "items": obj{"type": "string"}}, "expires_at": obj{"type": "string", "format": "date-time"}}}), "responses": merge(ok("201", obj{"type": "object"}), errResp("422"))},
@@ -100,7 +131,7 @@ func BuildOpenAPI(entities []*meta.Entity, version string) obj {
 	paths["/api/v1/changes"] = obj{"get": obj{"tags": []string{"changes"}, "parameters": []obj{qp("since", "cursor from the previous page's next"), qp("entity", "comma list"), qp("limit", "at most 1000")},
 		"responses": ok("200", obj{"type": "object", "properties": obj{"items": obj{"type": "array", "items": ref("Change")}, "next": obj{"type": "string"}, "has_more": obj{"type": "boolean"}}})}}
 	paths["/api/v1/meta/entities"] = obj{
-		"get":  obj{"tags": []string{"meta"}, "responses": ok("200", obj{"type": "object"})},
+		"get":  obj{"tags": []string{"meta"}, "responses": ok("200", obj{"type": "object", "properties": obj{"items": obj{"type": "array", "items": ref("Entity")}}})},
 		"post": obj{"tags": []string{"meta"}, "requestBody": jsonBody(ref("Entity")), "responses": merge(ok("201", ref("Entity")), errResp("400", "403", "422"))},
 	}
 	paths["/api/v1/meta/entities/{entity}"] = obj{"get": obj{"tags": []string{"meta"}, "parameters": []obj{pp("entity")}, "responses": merge(ok("200", ref("Entity")), errResp("404"))}}
@@ -123,6 +154,16 @@ func BuildOpenAPI(entities []*meta.Entity, version string) obj {
 			"session": obj{"type": "apiKey", "in": "cookie", "name": SessionCookie}}},
 		"security": []obj{{"bearer": []string{}}, {"session": []string{}}},
 	}
+}
+
+// fieldTypeNames lists the built-in field types, sorted.
+func fieldTypeNames() []string {
+	var out []string
+	for n := range meta.DefaultTypes() {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
