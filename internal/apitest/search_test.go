@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"sort"
 	"strings"
@@ -65,6 +66,23 @@ func TestSearchAcrossIndexStates(t *testing.T) {
 	}
 	if n := admin.do("GET", "/api/v1/records/deals?q="+url.QueryEscape("州"), nil, nil).want(200).json()["total"].(float64); n != 2 {
 		t.Fatalf("total %v, want 2", n)
+	}
+	// Pages of a search, newest first, with the total on every page.
+	for _, n := range []string{"温州阀门 D", "温州阀门 E", "温州阀门 F"} {
+		create(n)
+	}
+	var pages []string
+	for page := 1; page <= 2; page++ {
+		r := admin.do("GET", fmt.Sprintf("/api/v1/records/deals?q=%s&per_page=2&page=%d&sort=-name", url.QueryEscape("温州阀门"), page), nil, nil).want(200).json()
+		if r["total"].(float64) != 3 || r["total_exact"] != true {
+			t.Fatalf("page %d total %v", page, r["total"])
+		}
+		for _, it := range r["items"].([]any) {
+			pages = append(pages, it.(map[string]any)["name"].(string))
+		}
+	}
+	if strings.Join(pages, "|") != "温州阀门 F|温州阀门 E|温州阀门 D" {
+		t.Fatalf("pages %v", pages)
 	}
 }
 

@@ -159,22 +159,30 @@ func (d *DB) openSQLite(path string, opt Options) error {
 	if readers <= 0 {
 		readers = max(4, runtime.NumCPU()*2)
 	}
-	q := url.Values{}
-	for _, p := range []string{
-		"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)",
-		"synchronous(" + sync + ")", fmt.Sprintf("cache_size(-%d)", cache),
-		"temp_store(MEMORY)",
-	} {
-		q.Add("_pragma", p)
+	pragmas := func(cacheKiB int) url.Values {
+		q := url.Values{}
+		for _, p := range []string{
+			"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)",
+			"synchronous(" + sync + ")", fmt.Sprintf("cache_size(-%d)", cacheKiB),
+			"temp_store(MEMORY)",
+		} {
+			q.Add("_pragma", p)
+		}
+		return q
 	}
 	base := "file:" + path + "?"
-	w, err := sql.Open("sqlite", base+q.Encode()+"&_txlock=immediate")
+	// The writer gets three times a reader's cache: every insert walks the
+	// table, each index and the audit and outbox tables, and on a large
+	// table a miss is a read from the file on the one connection all
+	// writes wait for.
+	w, err := sql.Open("sqlite", base+pragmas(3*cache).Encode()+"&_txlock=immediate")
 	if err != nil {
 		return err
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
+	q := pragmas(cache)
 	q.Add("_pragma", "query_only(1)")
 	r, err := sql.Open("sqlite", base+q.Encode())
 	if err != nil {

@@ -44,7 +44,7 @@ const indexDelay = 200 * time.Millisecond
 // ftsMergeEvery is how many index writes on an entity trigger an
 // incremental merge of its FTS5 segments. A bounded 'merge' keeps a busy
 // index compact (a fragmented one answers several times slower).
-const ftsMergeEvery = 2000
+const ftsMergeEvery = 20000
 
 func watermarkKey(e *meta.Entity) string { return "search_indexed_to:" + e.Name }
 
@@ -76,40 +76,44 @@ func (s *Service) unindexedTail(e *meta.Entity) (string, any) {
 }
 
 // indexPending indexes up to indexBatch records of e above its watermark in
-// one transaction and reports how many it indexed.
+// one transaction and reports how many it indexed. The terms are made
+// before the transaction, from a read of the pending rows; inside it the
+// rows are read again and any whose text changed in between is cut anew, so
+// the single writer only compares strings and inserts.
 func (s *Service) indexPending(ctx context.Context, e *meta.Entity) (int, error) {
 	d := s.db
+	from, err := s.indexedTo(ctx, e)
+	if err != nil {
+		return 0, err
+	}
+	pre, err := s.pendingRows(ctx, e, from)
+	if err != nil || len(pre) == 0 {
+		return 0, err
+	}
+	terms := make(map[int64]string, len(pre))
+	texts := make(map[int64]string, len(pre))
+	for _, r := range pre {
+		texts[r.id] = r.text
+		terms[r.id] = strings.Join(grams(r.text), " ")
+	}
 	n := 0
-	err := d.WithTx(ctx, func(ctx context.Context) error {
+	err = d.WithTx(ctx, func(ctx context.Context) error {
 		n = 0
 		from, err := s.indexedTo(ctx, e)
 		if err != nil {
 			return err
 		}
-		type row struct {
-			id   int64
-			text string
-		}
-		var batch []row
-		rows, err := d.Query(ctx, "SELECT id, COALESCE(search, '') FROM "+d.Ident(e.Table())+" WHERE id > ? ORDER BY id LIMIT ?", from, indexBatch)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.id, &r.text); err != nil {
-				rows.Close()
-				return err
-			}
-			batch = append(batch, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil || len(batch) == 0 {
+		batch, err := s.pendingRows(ctx, e, from)
+		if err != nil || len(batch) == 0 {
 			return err
 		}
 		fts := d.Ident(e.FTSTable())
 		for _, r := range batch {
-			if _, err := d.Exec(ctx, "INSERT INTO "+fts+" (rowid, g) VALUES (?, ?)", r.id, strings.Join(grams(r.text), " ")); err != nil {
+			g, ok := terms[r.id]
+			if !ok || texts[r.id] != r.text {
+				g = strings.Join(grams(r.text), " ")
+			}
+			if _, err := d.Exec(ctx, "INSERT INTO "+fts+" (rowid, g) VALUES (?, ?)", r.id, g); err != nil {
 				return err
 			}
 		}
@@ -120,6 +124,31 @@ func (s *Service) indexPending(ctx context.Context, e *meta.Entity) (int, error)
 		return s.maybeMergeFTS(ctx, e, n)
 	})
 	return n, err
+}
+
+type pendingRow struct {
+	id   int64
+	text string
+}
+
+// pendingRows reads up to indexBatch rows of e above id from, in the
+// context's transaction or on the read pool.
+func (s *Service) pendingRows(ctx context.Context, e *meta.Entity, from int64) ([]pendingRow, error) {
+	d := s.db
+	rows, err := d.Query(ctx, "SELECT id, COALESCE(search, '') FROM "+d.Ident(e.Table())+" WHERE id > ? ORDER BY id LIMIT ?", from, indexBatch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []pendingRow
+	for rows.Next() {
+		var r pendingRow
+		if err := rows.Scan(&r.id, &r.text); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // maybeMergeFTS runs a bounded incremental merge of e's FTS5 segments once

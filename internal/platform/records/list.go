@@ -76,22 +76,18 @@ func (s *Service) List(ctx context.Context, p *access.Principal, entity string, 
 		return nil, apperr.Invalid("bad_paging")
 	}
 	from := " FROM " + s.db.Ident(v.e.Table()) + " t WHERE " + where
-	q := "SELECT " + v.selectList() + from + " ORDER BY " + order + " LIMIT ? OFFSET ?"
-	rows, err := s.db.Query(ctx, q, append(args, o.PerPage, (o.Page-1)*o.PerPage)...)
-	if err != nil {
-		return nil, err
-	}
 	res := &ListResult{Page: o.Page, PerPage: o.PerPage, Items: []Record{}}
-	for rows.Next() {
-		rec, err := v.scan(rows)
-		if err != nil {
-			rows.Close()
+	if o.Q != "" && o.Count == CountDefault && o.Page*o.PerPage <= CountCap {
+		// A search's cost is checking its candidates (a row read and a LIKE
+		// each), which the page and the capped count would both do: one
+		// pass collects the ordered ids of up to CountCap+1 matches, which
+		// give the total, and the page is read by id.
+		if err := v.searchPage(ctx, from, order, args, o, res); err != nil {
 			return nil, err
 		}
-		res.Items = append(res.Items, rec)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		o.Count = CountNone // the total is known
+	} else if err := v.page(ctx, "SELECT "+v.selectList()+from+" ORDER BY "+order+" LIMIT ? OFFSET ?",
+		append(args, o.PerPage, (o.Page-1)*o.PerPage), res); err != nil {
 		return nil, err
 	}
 	// Sub-tables are included in lists only when asked for by name.
@@ -286,4 +282,68 @@ func (s *Service) CheckQuery(p *access.Principal, entity, filter, sort string) e
 	}
 	_, err = v.orderBy(sort)
 	return err
+}
+
+// page appends the records a query returns to res.
+func (v *view) page(ctx context.Context, q string, args []any, res *ListResult) error {
+	rows, err := v.s.db.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rec, err := v.scan(rows)
+		if err != nil {
+			return err
+		}
+		res.Items = append(res.Items, rec)
+	}
+	return rows.Err()
+}
+
+// searchPage fills res with the page and the capped total of a search in
+// one pass over the matches (see List).
+func (v *view) searchPage(ctx context.Context, from, order string, args []any, o ListOptions, res *ListResult) error {
+	d := v.s.db
+	rows, err := d.Query(ctx, "SELECT t.id"+from+" ORDER BY "+order+" LIMIT "+strconv.Itoa(CountCap+1), args...)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	res.HasTotal, res.Total, res.TotalExact = true, int64(min(len(ids), CountCap)), len(ids) <= CountCap
+	lo := (o.Page - 1) * o.PerPage
+	if lo >= len(ids) {
+		return nil
+	}
+	ids = ids[lo:min(lo+o.PerPage, len(ids))]
+	idArgs := make([]any, len(ids))
+	for i, id := range ids {
+		idArgs[i] = id
+	}
+	got := &ListResult{}
+	if err := v.page(ctx, "SELECT "+v.selectList()+" FROM "+d.Ident(v.e.Table())+" t WHERE t.id IN ("+placeholders(len(ids))+")", idArgs, got); err != nil {
+		return err
+	}
+	byID := make(map[int64]Record, len(got.Items))
+	for _, r := range got.Items {
+		byID[r.ID()] = r
+	}
+	for _, id := range ids {
+		if r, ok := byID[id]; ok { // gone between the two reads: left out
+			res.Items = append(res.Items, r)
+		}
+	}
+	return nil
 }
