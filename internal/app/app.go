@@ -42,6 +42,8 @@ type Config struct {
 	DataDir       string
 	AdminPassword string
 	Synchronous   string // SQLite: FULL (default) or NORMAL
+	Readers       int    // read connections (0: the database layer's default)
+	CacheMB       int    // SQLite page cache per read connection in MB (0: default)
 	SecureCookies bool
 	MaxUpload     int64
 	Log           *slog.Logger
@@ -91,7 +93,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("data directory %s is not writable: %w", cfg.DataDir, err)
 	}
 	_ = os.Remove(probe)
-	d, err := db.Open(ctx, cfg.DSN, db.Options{Synchronous: cfg.Synchronous})
+	d, err := db.Open(ctx, cfg.DSN, db.Options{Synchronous: cfg.Synchronous, MaxReaders: cfg.Readers, CacheKiB: cfg.CacheMB * 1024})
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/tenon-crm/tenon/internal/app"
@@ -31,7 +32,8 @@ const usage = `usage:
 
 DSN: sqlite:PATH (default sqlite:./tenon-data/tenon.db) or postgres://user:pass@host:port/db?sslmode=disable
 Environment: TENON_DB, TENON_ADDR (default 127.0.0.1:8080), TENON_DATA_DIR (default ./tenon-data),
-             TENON_ADMIN_PASSWORD, TENON_SQLITE_SYNC (FULL or NORMAL), TENON_LOG (info or debug)`
+             TENON_ADMIN_PASSWORD, TENON_SQLITE_SYNC (FULL or NORMAL), TENON_LOG (info or debug),
+             TENON_DB_READERS (read connections), TENON_SQLITE_CACHE_MB (page cache per read connection)`
 
 type multi []string
 
@@ -63,6 +65,18 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cfg := app.Config{
 		DSN: env("TENON_DB", ""), Addr: env("TENON_ADDR", "127.0.0.1:8080"), DataDir: env("TENON_DATA_DIR", "./tenon-data"),
 		AdminPassword: os.Getenv("TENON_ADMIN_PASSWORD"), Synchronous: env("TENON_SQLITE_SYNC", "FULL"), Stdout: stdout,
+	}
+	for _, v := range []struct {
+		name string
+		dst  *int
+	}{{"TENON_DB_READERS", &cfg.Readers}, {"TENON_SQLITE_CACHE_MB", &cfg.CacheMB}} {
+		if s := os.Getenv(v.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 4096 {
+				return fmt.Errorf("%s: want a number from 1 to 4096, got %q", v.name, s)
+			}
+			*v.dst = n
+		}
 	}
 	fs.StringVar(&cfg.DSN, "db", cfg.DSN, "database DSN")
 	var withDemo bool
@@ -148,7 +162,7 @@ func tuneGC() {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(160 << 20)
+		debug.SetMemoryLimit(128 << 20)
 	}
 }
 

@@ -1,12 +1,12 @@
 package db
 
 import (
-	"time"
-	"os"
-	"strconv"
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"strconv"
+	"time"
 )
 
 // groupWriter serialises SQLite writes through one connection and commits

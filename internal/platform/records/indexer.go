@@ -155,6 +155,7 @@ func (s *Service) pendingRows(ctx context.Context, e *meta.Entity, from int64) (
 // every ftsMergeEvery index writes.
 func (s *Service) maybeMergeFTS(ctx context.Context, e *meta.Entity, writes int) error {
 	s.mu.Lock()
+	s.sinceCompact[e.Name] += writes
 	before := s.ftsWrites[e.Name]
 	s.ftsWrites[e.Name] += writes
 	due := before/ftsMergeEvery != s.ftsWrites[e.Name]/ftsMergeEvery
@@ -209,18 +210,35 @@ func (s *Service) nudgeIndexer() {
 	}
 }
 
+// compactAfter is how long the indexer waits with nothing to index before it
+// compacts the segments its batches left (a query probes every segment, so
+// a burst of creates left unmerged slows searches); compactMin is how many
+// index writes make that worthwhile.
+const (
+	compactAfter = 3 * time.Second
+	compactMin   = 1000
+	compactPages = 1000 // pages merged per transaction
+)
+
 // RunSearchIndexer keeps SQLite's full-text index caught up with creates
-// until ctx ends. It returns at once on PostgreSQL. Errors are reported to
-// onErr and retried after a pause.
+// until ctx ends, and compacts it when creates pause. It returns at once on
+// PostgreSQL. Errors are reported to onErr and retried after a pause.
 func (s *Service) RunSearchIndexer(ctx context.Context, onErr func(error)) {
 	if s.db.Kind != db.SQLite {
 		return
 	}
 	s.nudgeIndexer() // whatever was pending at start
+	idle := time.NewTimer(compactAfter)
+	defer idle.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-idle.C:
+			if err := s.CompactSearch(ctx); err != nil && ctx.Err() == nil {
+				onErr(err)
+			}
+			continue
 		case <-s.nudge:
 		}
 		select {
@@ -237,5 +255,58 @@ func (s *Service) RunSearchIndexer(ctx context.Context, onErr func(error)) {
 			case <-time.After(time.Second):
 			}
 		}
+		idle.Reset(compactAfter)
 	}
+}
+
+// CompactSearch merges the FTS5 segments of every entity that took at least
+// compactMin index writes since it was last compacted, a bounded step per
+// transaction, and stops early when creates resume.
+func (s *Service) CompactSearch(ctx context.Context) error {
+	for _, e := range s.reg.All() {
+		s.mu.Lock()
+		due := s.sinceCompact[e.Name] >= compactMin
+		s.mu.Unlock()
+		if !due || !e.HasSearch() {
+			continue
+		}
+		for {
+			if len(s.nudge) > 0 {
+				return nil // creates again: index first, compact later
+			}
+			more, err := s.compactStep(ctx, e)
+			if err != nil {
+				return err
+			}
+			if !more {
+				break
+			}
+		}
+		s.mu.Lock()
+		s.sinceCompact[e.Name] = 0
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// compactStep merges up to compactPages pages of e's index and reports
+// whether there may be more to merge (FTS5 tells by the rows it changed).
+func (s *Service) compactStep(ctx context.Context, e *meta.Entity) (bool, error) {
+	fts := s.db.Ident(e.FTSTable())
+	more := false
+	err := s.db.WithTx(ctx, func(ctx context.Context) error {
+		var before, after int64
+		if err := s.db.QueryRow(ctx, "SELECT total_changes()").Scan(&before); err != nil {
+			return err
+		}
+		if _, err := s.db.Exec(ctx, "INSERT INTO "+fts+" ("+fts+", rank) VALUES ('merge', ?)", -compactPages); err != nil {
+			return err
+		}
+		if err := s.db.QueryRow(ctx, "SELECT total_changes()").Scan(&after); err != nil {
+			return err
+		}
+		more = after-before >= 2
+		return nil
+	})
+	return more, err
 }

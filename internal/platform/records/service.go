@@ -77,6 +77,9 @@ type Service struct {
 	// ftsWrites counts SQLite full-text index writes per entity (see
 	// maybeMergeFTS).
 	ftsWrites map[string]int
+	// sinceCompact counts index writes per entity since the indexer last
+	// compacted the entity's index.
+	sinceCompact map[string]int
 	// nudge wakes the search indexer (see indexer.go).
 	nudge chan struct{}
 }
@@ -97,7 +100,7 @@ func New(c Config) *Service {
 		now = time.Now
 	}
 	return &Service{db: c.DB, reg: c.Registry, types: c.Registry.Types(), outbox: c.Outbox, files: c.Files, now: now,
-		hooks: map[string][]Hook{}, actions: map[string]map[string]ActionFunc{}, ftsWrites: map[string]int{}, nudge: make(chan struct{}, 1)}
+		hooks: map[string][]Hook{}, actions: map[string]map[string]ActionFunc{}, ftsWrites: map[string]int{}, sinceCompact: map[string]int{}, nudge: make(chan struct{}, 1)}
 }
 
 // DB returns the database handle (for modules that run their own
