@@ -157,7 +157,7 @@ func (d *DB) openSQLite(path string, opt Options) error {
 	// cache).
 	cache := opt.CacheKiB
 	if cache <= 0 {
-		cache = 32 * 1024
+		cache = 24 * 1024
 	}
 	readers := opt.MaxReaders
 	if readers <= 0 {
