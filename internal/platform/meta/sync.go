@@ -203,12 +203,24 @@ func syncChild(ctx context.Context, d *db.DB, ts Types, e *Entity, f *Field) err
 
 // wantedIndexes: owner, every link/user/department field (related lists and
 // scopes), every unique or indexed field, and the declared composites.
+// wantedIndexes lists an entity's indexes: owner, unique fields, the fields
+// lists are usually filtered by, and the declared ones. A single-field index
+// that a declared index already starts with is left out: it would cost every
+// write and serve no query the declared one does not.
 func wantedIndexes(e *Entity) []Index {
-	out := []Index{{Fields: []string{"owner"}}}
+	covered := map[string]bool{}
+	for _, ix := range e.Indexes {
+		covered[ix.Fields[0]] = true
+	}
+	out := []Index{}
+	if !covered["owner"] {
+		out = append(out, Index{Fields: []string{"owner"}})
+	}
 	for _, f := range e.Fields {
 		switch {
 		case f.Unique:
 			out = append(out, Index{Fields: []string{f.Name}, Unique: true})
+		case covered[f.Name]:
 		case f.Index || f.Type == "link" || f.Type == "user" || f.Type == "department" || f.Type == "autonumber" || f.Name == "region":
 			out = append(out, Index{Fields: []string{f.Name}})
 		}
