@@ -118,6 +118,9 @@ func SyncEntity(ctx context.Context, d *db.DB, ts Types, e *Entity) error {
 			if err := exec(ftsDDL(d, e)); err != nil {
 				return err
 			}
+			if err := exec(ftsUsermerge(d, e)); err != nil {
+				return err
+			}
 		}
 	}
 	for i := range e.Fields {
@@ -143,6 +146,16 @@ func ftsDDL(d *db.DB, e *Entity) string {
 		d.Ident(e.FTSTable()))
 }
 
+// ftsUsermerge sets how many segments of one level an explicit 'merge' of
+// the records service's indexer combines: two, so that compacting after a
+// burst of creates merges segments of similar size (each record rewritten
+// a logarithmic number of times) instead of everything into one segment
+// each time.
+func ftsUsermerge(d *db.DB, e *Entity) string {
+	fts := d.Ident(e.FTSTable())
+	return `INSERT INTO ` + fts + ` (` + fts + `, rank) VALUES ('usermerge', 2)`
+}
+
 // RecreateSearchTable drops and recreates an entity's SQLite full-text
 // table, empty, so that it can be rebuilt with the current options.
 func RecreateSearchTable(ctx context.Context, d *db.DB, e *Entity) error {
@@ -153,7 +166,10 @@ func RecreateSearchTable(ctx context.Context, d *db.DB, e *Entity) error {
 		if _, err := d.Exec(ctx, "DROP TABLE IF EXISTS "+d.Ident(e.FTSTable())); err != nil {
 			return err
 		}
-		_, err := d.Exec(ctx, ftsDDL(d, e))
+		if _, err := d.Exec(ctx, ftsDDL(d, e)); err != nil {
+			return err
+		}
+		_, err := d.Exec(ctx, ftsUsermerge(d, e))
 		return err
 	})
 }

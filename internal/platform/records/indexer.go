@@ -218,6 +218,7 @@ const (
 	compactAfter = 3 * time.Second
 	compactMin   = 1000
 	compactPages = 1000 // pages merged per transaction
+	compactPause = 20 * time.Millisecond
 )
 
 // RunSearchIndexer keeps SQLite's full-text index caught up with creates
@@ -281,6 +282,11 @@ func (s *Service) CompactSearch(ctx context.Context) error {
 			if !more {
 				break
 			}
+			select { // leave the writer and the disk to others between steps
+			case <-ctx.Done():
+				return nil
+			case <-time.After(compactPause):
+			}
 		}
 		s.mu.Lock()
 		s.sinceCompact[e.Name] = 0
@@ -299,7 +305,9 @@ func (s *Service) compactStep(ctx context.Context, e *meta.Entity) (bool, error)
 		if err := s.db.QueryRow(ctx, "SELECT total_changes()").Scan(&before); err != nil {
 			return err
 		}
-		if _, err := s.db.Exec(ctx, "INSERT INTO "+fts+" ("+fts+", rank) VALUES ('merge', ?)", -compactPages); err != nil {
+		// A positive count merges only levels holding at least 'usermerge'
+		// (two) segments, so an index that is already compact costs nothing.
+		if _, err := s.db.Exec(ctx, "INSERT INTO "+fts+" ("+fts+", rank) VALUES ('merge', ?)", compactPages); err != nil {
 			return err
 		}
 		if err := s.db.QueryRow(ctx, "SELECT total_changes()").Scan(&after); err != nil {
