@@ -123,3 +123,25 @@ func TestSearchAll(t *testing.T) {
 	}
 	admin.do("GET", "/api/v1/search?q=", nil, nil).want(400)
 }
+
+// TestSearchTotals: a search counts up to 100, then says "100 or more";
+// count=exact still counts everything.
+func TestSearchTotals(t *testing.T) {
+	e := newEnv(t)
+	admin := setupDeals(t, e)
+	for i := 0; i < 102; i++ {
+		admin.do("POST", "/api/v1/records/deals", map[string]any{"name": fmt.Sprintf("台州泵业 %03d", i)}, nil).want(201)
+	}
+	q := "/api/v1/records/deals?q=" + url.QueryEscape("台州泵业")
+	r := admin.do("GET", q, nil, nil).want(200).json()
+	if r["total"].(float64) != 100 || r["total_exact"] != false || len(r["items"].([]any)) != 50 {
+		t.Fatalf("capped total: %v %v, %d items", r["total"], r["total_exact"], len(r["items"].([]any)))
+	}
+	if first := r["items"].([]any)[0].(map[string]any)["name"]; first != "台州泵业 101" {
+		t.Fatalf("newest first: got %v", first)
+	}
+	r = admin.do("GET", q+"&count=exact&page=3", nil, nil).want(200).json()
+	if r["total"].(float64) != 102 || r["total_exact"] != true || len(r["items"].([]any)) != 2 {
+		t.Fatalf("exact: %v, %d items", r["total"], len(r["items"].([]any)))
+	}
+}

@@ -81,7 +81,7 @@ func BuildOpenAPI(entities []*meta.Entity, version string) obj {
 		qp("page", "Page number from 1"), qp("per_page", "Page size, default 50, at most 500"),
 		qp("fields", "Comma list of fields to return"), qp("q", "Full-text search (substrings, Chinese included)"),
 		qp("expand", "Comma list of link fields to embed under \"expand\""),
-		qp("count", "Omitted: exact total up to 1000, above that total=1000 and total_exact=false; exact: always exact; none: no total"),
+		qp("count", "Omitted: exact total up to 1000 (100 for a search with q), above that total=1000 (100) and total_exact=false; exact: always exact; none: no total"),
 		qp("deleted", "true: list the recycle bin"),
 	}
 	for _, e := range entities {

@@ -20,8 +20,22 @@ const (
 )
 
 // CountCap is where default totals stop counting: a total above it is
-// reported as CountCap with total_exact false ("at least").
-const CountCap = 1000
+// reported as CountCap with total_exact false ("at least"). A search (q)
+// stops at SearchCountCap: each of its matches costs a row read to confirm,
+// and with the default newest-first order a page of a search then stops
+// after about that many rows instead of checking every match.
+const (
+	CountCap       = 1000
+	SearchCountCap = 100
+)
+
+// countCap is the cap of the default total for o.
+func countCap(o ListOptions) int {
+	if o.Q != "" {
+		return SearchCountCap
+	}
+	return CountCap
+}
 
 // MaxPerPage bounds a page.
 const MaxPerPage = 500
@@ -77,10 +91,10 @@ func (s *Service) List(ctx context.Context, p *access.Principal, entity string, 
 	}
 	from := " FROM " + s.db.Ident(v.e.Table()) + " t WHERE " + where
 	res := &ListResult{Page: o.Page, PerPage: o.PerPage, Items: []Record{}}
-	if o.Q != "" && o.Count == CountDefault && o.Page*o.PerPage <= CountCap {
+	if o.Q != "" && o.Count == CountDefault && o.Page*o.PerPage <= SearchCountCap {
 		// A search's cost is checking its candidates (a row read and a LIKE
 		// each), which the page and the capped count would both do: one
-		// pass collects the ordered ids of up to CountCap+1 matches, which
+		// pass collects the ordered ids of up to SearchCountCap+1 matches, which
 		// give the total, and the page is read by id.
 		if err := v.searchPage(ctx, from, order, args, o, res); err != nil {
 			return nil, err
@@ -113,13 +127,14 @@ func (s *Service) List(ctx context.Context, p *access.Principal, entity string, 
 			res.Total, res.TotalExact = n, true // the whole result is on this page
 			break
 		}
-		q := "SELECT COUNT(*) FROM (SELECT 1" + from + " LIMIT " + strconv.Itoa(CountCap+1) + ") c"
+		limit := countCap(o)
+		q := "SELECT COUNT(*) FROM (SELECT 1" + from + " LIMIT " + strconv.Itoa(limit+1) + ") c"
 		if err := s.db.QueryRow(ctx, q, args...).Scan(&res.Total); err != nil {
 			return nil, err
 		}
-		res.TotalExact = res.Total <= CountCap
+		res.TotalExact = res.Total <= int64(limit)
 		if !res.TotalExact {
-			res.Total = CountCap
+			res.Total = int64(limit)
 		}
 	default:
 		return nil, apperr.Invalid("bad_count")
@@ -305,7 +320,7 @@ func (v *view) page(ctx context.Context, q string, args []any, res *ListResult) 
 // one pass over the matches (see List).
 func (v *view) searchPage(ctx context.Context, from, order string, args []any, o ListOptions, res *ListResult) error {
 	d := v.s.db
-	rows, err := d.Query(ctx, "SELECT t.id"+from+" ORDER BY "+order+" LIMIT "+strconv.Itoa(CountCap+1), args...)
+	rows, err := d.Query(ctx, "SELECT t.id"+from+" ORDER BY "+order+" LIMIT "+strconv.Itoa(SearchCountCap+1), args...)
 	if err != nil {
 		return err
 	}
@@ -322,7 +337,7 @@ func (v *view) searchPage(ctx context.Context, from, order string, args []any, o
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	res.HasTotal, res.Total, res.TotalExact = true, int64(min(len(ids), CountCap)), len(ids) <= CountCap
+	res.HasTotal, res.Total, res.TotalExact = true, int64(min(len(ids), SearchCountCap)), len(ids) <= SearchCountCap
 	lo := (o.Page - 1) * o.PerPage
 	if lo >= len(ids) {
 		return nil
