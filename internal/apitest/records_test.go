@@ -221,6 +221,17 @@ func TestTokensAndDeactivation(t *testing.T) {
 	users := admin.do("GET", `/api/v1/records/users?filter=login%20==%20"rep.south"`, nil, nil).want(200).items()
 	admin.do("PATCH", "/api/v1/records/users/"+users[0]["id"].(string), map[string]any{"active": false}, nil).want(200)
 	rep.do("GET", "/api/v1/auth/me", nil, nil).want(401)
+	// Revocation and logout take effect on the very next request, even right
+	// after a request that was let in.
+	created := admin.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "tmp", "scopes": []string{"records:read"}}, nil).want(201).json()
+	tmp := map[string]string{"Authorization": "Bearer " + created["token"].(string)}
+	anon.do("GET", "/api/v1/records/regions", nil, tmp).want(200)
+	admin.do("DELETE", "/api/v1/auth/tokens/"+created["id"].(string), nil, nil).want(204)
+	anon.do("GET", "/api/v1/records/regions", nil, tmp).want(401)
+	gm := e.as("gm")
+	gm.do("GET", "/api/v1/auth/me", nil, nil).want(200)
+	gm.do("POST", "/api/v1/auth/logout", nil, nil).want(204)
+	gm.do("GET", "/api/v1/auth/me", nil, nil).want(401)
 	if strings.Contains(string(admin.do("GET", "/api/v1/openapi.json", nil, nil).want(200).body), "password_hash") {
 		t.Fatal("openapi leaks")
 	}

@@ -15,6 +15,8 @@ import (
 )
 
 // Users is how auth finds accounts; the records layer implements it.
+// Checked credentials are cached for a second (see authCacheTTL): whoever
+// deactivates or deletes a user calls Service.ForgetCredentials.
 type Users interface {
 	// ByLogin returns the user id and whether the account is active;
 	// apperr.ErrNotFound if none. Login passes the login with surrounding
@@ -88,6 +90,7 @@ type Service struct {
 	// password to check, so that an unknown login costs as much as a known
 	// one.
 	dummy string
+	cache authCache
 }
 
 // New builds the service. cfg's zero fields take their defaults.

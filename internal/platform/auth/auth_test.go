@@ -126,6 +126,7 @@ func (e *env) setActive(t *testing.T, id int64, active bool) {
 	if _, err := e.db.Exec(e.ctx, `UPDATE r_users SET active = ? WHERE id = ?`, active, id); err != nil {
 		t.Fatal(err)
 	}
+	e.svc.ForgetCredentials(e.ctx) // as the org hooks do on every change to a user
 }
 
 func (e *env) deleteUser(t *testing.T, id int64) {
@@ -133,6 +134,7 @@ func (e *env) deleteUser(t *testing.T, id int64) {
 	if _, err := e.db.Exec(e.ctx, `UPDATE r_users SET deleted_at = ? WHERE id = ?`, e.clock.Now().UnixMicro(), id); err != nil {
 		t.Fatal(err)
 	}
+	e.svc.ForgetCredentials(e.ctx)
 }
 
 func (e *env) count(t *testing.T, query string, args ...any) int {

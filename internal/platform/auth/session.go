@@ -42,6 +42,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, erro
 		return Session{}, sessionExpired()
 	}
 	id := hashSecret(token)
+	if c, ok := s.cache.get("s:"+id, s.now()); ok && s.now().Before(c.session.ExpiresAt) {
+		return c.session, nil
+	}
 	var (
 		storedID, csrf            string
 		userID, expires, lastSeen int64
@@ -79,7 +82,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, erro
 			return Session{}, fmt.Errorf("auth: touch session: %w", err)
 		}
 	}
-	return Session{Token: token, UserID: userID, CSRF: csrf, ExpiresAt: fromMicros(expires)}, nil
+	sess := Session{Token: token, UserID: userID, CSRF: csrf, ExpiresAt: fromMicros(expires)}
+	s.cache.put("s:"+id, cachedAuth{at: now, session: sess})
+	return sess, nil
 }
 
 // active asks Users whether userID may still act; a user that is gone is
@@ -102,6 +107,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return nil
 	}
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		s.forget(ctx)
 		var userID int64
 		err := s.db.QueryRow(ctx, `DELETE FROM sessions WHERE id = ? RETURNING user_id`, hashSecret(token)).Scan(&userID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -119,6 +125,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // AuthenticateToken refuses them while the user is inactive.
 func (s *Service) RevokeUserSessions(ctx context.Context, userID int64) error {
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
+		s.forget(ctx) // the user's API tokens too, which are checked against the user being active
 		res, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
 		if err != nil {
 			return fmt.Errorf("auth: revoke sessions: %w", err)

@@ -179,6 +179,9 @@ func (s *Service) AuthenticateToken(ctx context.Context, bearer string) (Token, 
 		return Token{}, invalidToken()
 	}
 	hash := hashSecret(bearer)
+	if c, ok := s.cache.get("t:"+hash, s.now()); ok && (c.token.ExpiresAt == nil || s.now().Before(*c.token.ExpiresAt)) {
+		return c.token, nil
+	}
 	t, stored, err := scanToken(s.db.QueryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, invalidToken()
@@ -203,6 +206,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, bearer string) (Token, 
 		lu := fromMicros(micros(now))
 		t.LastUsedAt = &lu
 	}
+	s.cache.put("t:"+hash, cachedAuth{at: now, token: t})
 	return t, nil
 }
 
@@ -246,6 +250,7 @@ func (s *Service) RevokeToken(ctx context.Context, userID, tokenID int64) error 
 		if _, err := s.db.Exec(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ?`, micros(s.now()), tokenID); err != nil {
 			return fmt.Errorf("auth: revoke token: %w", err)
 		}
+		s.forget(ctx)
 		return s.LogEvent(ctx, EventTokenRevoked, "", userID, "", "")
 	})
 }

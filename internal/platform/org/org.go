@@ -75,6 +75,10 @@ func Install(d *db.DB, recs *records.Service, a *auth.Service, acc *access.Servi
 		recs.Use(e, invalidate)
 	}
 	recs.Use("users", records.Hook{Before: o.beforeUser, After: o.afterUser})
+	recs.Use("users", records.Hook{Priority: 100, After: func(ctx context.Context, c *records.Change) error {
+		a.ForgetCredentials(ctx) // a deleted or deactivated user's credentials stop working at once
+		return nil
+	}})
 	recs.Use("roles", records.Hook{Before: o.beforeRole})
 	recs.Use("departments", records.Hook{Before: o.beforeDepartment})
 	recs.Action("users", "set_password", o.setPassword)
