@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"fmt"
+	"time"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -61,8 +62,16 @@ func TestChangeFeedUnderConcurrentWriters(t *testing.T) {
 	wg.Wait()
 	done.Store(true)
 	<-follower
-	poll() // the tail committed after the follower's last look
 	close(created)
+	// The tail committed after the follower's last look. On PostgreSQL the
+	// feed also waits for every older transaction of the server (other
+	// tests run beside this one), so look again until it has caught up.
+	for i := 0; i < 100 && len(seen) < writers*each; i++ {
+		poll()
+		if len(seen) < writers*each {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	n := 0
 	for id := range created {
 		n++

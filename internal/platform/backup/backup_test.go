@@ -20,6 +20,7 @@ import (
 	"github.com/tenon-crm/tenon/internal/app"
 	"github.com/tenon-crm/tenon/internal/platform/access"
 	"github.com/tenon-crm/tenon/internal/platform/db/dbtest"
+	"github.com/tenon-crm/tenon/internal/platform/events"
 	"github.com/tenon-crm/tenon/internal/platform/files"
 	"github.com/tenon-crm/tenon/internal/platform/meta"
 	"github.com/tenon-crm/tenon/internal/platform/records"
@@ -306,11 +307,11 @@ func compare(t *testing.T, src *source, dst *app.App) {
 	if e, _ := dst.Meta.Get("users"); e.Field("nickname") == nil {
 		t.Error("custom field of a built-in entity lost")
 	}
-	ow, err := a.Outbox.Since(ctx, 0, nil, 100000)
+	ow, err := a.Outbox.Since(ctx, events.Cursor{}, nil, 100000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	og, err := dst.Outbox.Since(ctx, 0, nil, 100000)
+	og, err := dst.Outbox.Since(ctx, events.Cursor{}, nil, 100000)
 	if err != nil {
 		t.Fatal(err)
 	}

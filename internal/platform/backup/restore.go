@@ -346,6 +346,10 @@ func newInserter(d db.Dialect, t *tableDesc, cols []Column) *inserter {
 		names = append(names, d.Ident("search_grams"))
 		marks = append(marks, "?")
 	}
+	if t.name == "outbox" {
+		names = append(names, d.Ident("tx"))
+		marks = append(marks, "0") // see checkCoverage
+	}
 	ins.head = "INSERT INTO " + d.Ident(t.name) + " (" + strings.Join(names, ", ") + ") VALUES "
 	ins.tuple = "(" + strings.Join(marks, ", ") + ")"
 	ins.perStmt = max(1, min(250, 16000/len(marks)))

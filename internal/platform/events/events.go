@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 // Change is one outbox row.
 type Change struct {
 	Seq      int64          `json:"seq,string"`
+	Tx       int64          `json:"-"` // the writing transaction on PostgreSQL (see Cursor)
 	Entity   string         `json:"entity"`
 	RecordID int64          `json:"record_id,string"`
 	Event    string         `json:"event"`
@@ -46,12 +48,6 @@ func (o *Outbox) Subscribe(fn func(Change)) {
 }
 
 // Append adds a change inside the caller's transaction.
-//
-// Readers follow seq, so seq order must be commit order. On SQLite the
-// single writer gives that. On PostgreSQL sequence values are handed out at
-// insert time, not at commit, so the insert is deferred to just before the
-// commit and made under a transaction-level advisory lock: appends are
-// serialised only across "insert + commit", not across whole transactions.
 func (o *Outbox) Append(ctx context.Context, c Change) error {
 	b, err := json.Marshal(c.Changes)
 	if err != nil {
@@ -62,14 +58,6 @@ func (o *Outbox) Append(ctx context.Context, c Change) error {
 
 // AppendRaw is Append with c.Changes already encoded as JSON.
 func (o *Outbox) AppendRaw(ctx context.Context, c Change, changes []byte) error {
-	if o.db.Kind == db.Postgres {
-		return db.BeforeCommit(ctx, func(ctx context.Context) error {
-			if _, err := o.db.Exec(ctx, `SELECT pg_advisory_xact_lock(7312003)`); err != nil {
-				return err
-			}
-			return o.insert(ctx, c, changes)
-		})
-	}
 	return o.insert(ctx, c, changes)
 }
 
@@ -94,18 +82,67 @@ func (o *Outbox) insert(ctx context.Context, c Change, changes []byte) error {
 	return nil
 }
 
-// Since returns up to limit changes after seq, optionally for some entities
+// Cursor is a position in the feed. Readers follow it in commit order.
+//
+// On SQLite the single writer commits in seq order, so seq alone is the
+// position (Tx is 0). On PostgreSQL seq values are handed out at insert
+// time, not at commit, so a row with a smaller seq can become visible after
+// one with a larger seq. Each row therefore also records its writing
+// transaction (tx), and the feed returns rows in (tx, seq) order but only
+// from transactions older than every transaction still running (the
+// snapshot's xmin): every row such a transaction wrote is visible, and any
+// row that appears later belongs to a transaction at or above that xmin, so
+// it sorts after the cursor. Nothing is skipped and no lock is taken. A
+// long-running writing transaction delays the feed; it never reorders it.
+type Cursor struct{ Tx, Seq int64 }
+
+// ParseCursor reads a cursor as String writes it ("seq" or "tx.seq"); ""
+// is the start.
+func ParseCursor(s string) (Cursor, bool) {
+	if s == "" {
+		return Cursor{}, true
+	}
+	txs, seqs, two := strings.Cut(s, ".")
+	if !two {
+		txs, seqs = "0", s
+	}
+	tx, err1 := strconv.ParseInt(txs, 10, 64)
+	seq, err2 := strconv.ParseInt(seqs, 10, 64)
+	if err1 != nil || err2 != nil || tx < 0 || seq < 0 {
+		return Cursor{}, false
+	}
+	return Cursor{Tx: tx, Seq: seq}, true
+}
+
+func (c Cursor) String() string {
+	if c.Tx == 0 {
+		return strconv.FormatInt(c.Seq, 10)
+	}
+	return strconv.FormatInt(c.Tx, 10) + "." + strconv.FormatInt(c.Seq, 10)
+}
+
+// CursorOf is the position just after c.
+func CursorOf(c Change) Cursor { return Cursor{Tx: c.Tx, Seq: c.Seq} }
+
+// Since returns up to limit changes after cur, optionally for some entities
 // only, in commit order.
-func (o *Outbox) Since(ctx context.Context, seq int64, entities []string, limit int) ([]Change, error) {
-	q := `SELECT seq, entity, record_id, event, version, actor, at, changes FROM outbox WHERE seq > ?`
-	args := []any{seq}
+func (o *Outbox) Since(ctx context.Context, cur Cursor, entities []string, limit int) ([]Change, error) {
+	q := `SELECT seq, tx, entity, record_id, event, version, actor, at, changes FROM outbox WHERE seq > ?`
+	args := []any{cur.Seq}
+	order := ` ORDER BY seq`
+	if o.db.Kind == db.Postgres {
+		q = `SELECT seq, tx, entity, record_id, event, version, actor, at, changes FROM outbox
+			WHERE (tx, seq) > (?, ?) AND tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
+		args = []any{cur.Tx, cur.Seq}
+		order = ` ORDER BY tx, seq`
+	}
 	if len(entities) > 0 {
 		q += ` AND entity IN (` + strings.TrimSuffix(strings.Repeat("?,", len(entities)), ",") + `)`
 		for _, e := range entities {
 			args = append(args, e)
 		}
 	}
-	q += ` ORDER BY seq LIMIT ?`
+	q += order + ` LIMIT ?`
 	args = append(args, limit)
 	rows, err := o.db.Query(ctx, q, args...)
 	if err != nil {
@@ -118,7 +155,7 @@ func (o *Outbox) Since(ctx context.Context, seq int64, entities []string, limit 
 		var actor sql.NullInt64
 		var at int64
 		var changes []byte
-		if err := rows.Scan(&c.Seq, &c.Entity, &c.RecordID, &c.Event, &c.Version, &actor, &at, &changes); err != nil {
+		if err := rows.Scan(&c.Seq, &c.Tx, &c.Entity, &c.RecordID, &c.Event, &c.Version, &actor, &at, &changes); err != nil {
 			return nil, err
 		}
 		c.Actor = actor.Int64

@@ -12,9 +12,9 @@ import (
 )
 
 // TestSeqOrderIsCommitOrder holds one transaction open after its append
-// while a second one appends and tries to commit. A reader in between must
-// not see the second change alone: once it had, its cursor would be past
-// the first change, which commits later with a smaller seq.
+// while a second one appends and commits. A reader in between must not see
+// the second change alone: once it had, its cursor would be past the first
+// change, which commits later with a smaller seq.
 func TestSeqOrderIsCommitOrder(t *testing.T) {
 	if dbtest.PostgresURL() == "" {
 		t.Skip("PostgreSQL only: SQLite's single writer cannot hold two write transactions")
@@ -54,13 +54,13 @@ func TestSeqOrderIsCommitOrder(t *testing.T) {
 		second <- d.WithTx(ctx, func(ctx context.Context) error { return o.Append(ctx, change(2)) })
 	}()
 	time.Sleep(300 * time.Millisecond) // give the second transaction every chance to commit first
-	early, err := o.Since(ctx, 0, nil, 10)
+	early, err := o.Since(ctx, events.Cursor{}, nil, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cursor int64
+	var cursor events.Cursor
 	for _, c := range early {
-		cursor = c.Seq
+		cursor = events.CursorOf(c)
 	}
 	close(release)
 	if err := <-first; err != nil {

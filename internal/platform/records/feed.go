@@ -3,7 +3,6 @@ package records
 import (
 	"context"
 	"errors"
-	"strconv"
 
 	"github.com/tenon-crm/tenon/internal/platform/access"
 	"github.com/tenon-crm/tenon/internal/platform/apperr"
@@ -100,13 +99,9 @@ type FeedPage struct {
 // to entities p may read, records in p's scope (as they are now) and fields
 // p may see. The cursor advances past skipped rows too.
 func (s *Service) Changes(ctx context.Context, p *access.Principal, since string, entities []string, limit int) (*FeedPage, error) {
-	var seq int64
-	if since != "" {
-		n, err := strconv.ParseInt(since, 10, 64)
-		if err != nil || n < 0 {
-			return nil, apperr.Invalid("bad_cursor")
-		}
-		seq = n
+	cur, ok := events.ParseCursor(since)
+	if !ok {
+		return nil, apperr.Invalid("bad_cursor")
 	}
 	if limit <= 0 || limit > 1000 {
 		limit = 200
@@ -116,11 +111,11 @@ func (s *Service) Changes(ctx context.Context, p *access.Principal, since string
 			return nil, err
 		}
 	}
-	rows, err := s.outbox.Since(ctx, seq, entities, limit+1)
+	rows, err := s.outbox.Since(ctx, cur, entities, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	page := &FeedPage{Items: []events.Change{}, Next: strconv.FormatInt(seq, 10)}
+	page := &FeedPage{Items: []events.Change{}, Next: cur.String()}
 	if len(rows) > limit {
 		rows, page.More = rows[:limit], true
 	}
@@ -146,7 +141,7 @@ func (s *Service) Changes(ctx context.Context, p *access.Principal, since string
 		visible[name] = vis
 	}
 	for _, c := range rows {
-		page.Next = strconv.FormatInt(c.Seq, 10)
+		page.Next = events.CursorOf(c).String()
 		v := views[c.Entity]
 		if v == nil || !visible[c.Entity][c.RecordID] {
 			continue

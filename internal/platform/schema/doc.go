@@ -25,10 +25,21 @@ const settings2 = `CREATE TABLE settings (
   value TEXT NOT NULL
 );`
 
+// outboxTx3 records, on PostgreSQL, the id of the transaction that wrote
+// each outbox row, so the feed can follow commit order without a lock (see
+// package events). Rows written before are transaction 0. SQLite has one
+// writer: its column stays 0.
+const outboxTx3SQLite = `ALTER TABLE outbox ADD COLUMN tx BIGINT NOT NULL DEFAULT 0;`
+
+const outboxTx3Postgres = `ALTER TABLE outbox ADD COLUMN tx BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE outbox ALTER COLUMN tx SET DEFAULT (pg_current_xact_id()::text::bigint);
+CREATE INDEX outbox_tx ON outbox (tx, seq);`
+
 // Migrations returns every migration in order.
 func Migrations() []db.Migration {
 	return []db.Migration{
 		{Version: 1, Name: "core", SQLite: core1SQLite, Postgres: core1Postgres},
 		{Version: 2, Name: "settings", SQLite: settings2, Postgres: settings2},
+		{Version: 3, Name: "outbox commit order", SQLite: outboxTx3SQLite, Postgres: outboxTx3Postgres},
 	}
 }
