@@ -2,11 +2,11 @@ package apitest
 
 import (
 	"fmt"
-	"time"
 	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestChangeFeedUnderConcurrentWriters follows /changes with its cursor
