@@ -25,6 +25,7 @@ import (
 	"github.com/tenon-crm/tenon/internal/platform/expr"
 	"github.com/tenon-crm/tenon/internal/platform/files"
 	"github.com/tenon-crm/tenon/internal/platform/httpapi"
+	"github.com/tenon-crm/tenon/internal/platform/jobs"
 	"github.com/tenon-crm/tenon/internal/platform/meta"
 	"github.com/tenon-crm/tenon/internal/platform/org"
 	"github.com/tenon-crm/tenon/internal/platform/records"
@@ -64,6 +65,7 @@ type App struct {
 	Auth    *auth.Service
 	Access  *access.Service
 	Files   *files.Service
+	Jobs    *jobs.Queue
 	API     *httpapi.Server
 }
 
@@ -129,12 +131,17 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 			ac.Now = cfg.Now
 		}
 	}
+	a.Jobs, err = jobs.New(d, jobs.Options{Log: cfg.Log, Now: cfg.Now, Grace: 15 * time.Second})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
 	a.Auth = auth.New(d, org.Users{DB: d}, ac)
 	org.Install(d, a.Records, a.Auth, a.Access)
 	views.Install(a.Records)
 	a.Access.AddBaseline(append(org.Grants(), views.Grants()...)...)
 	a.API = httpapi.New(httpapi.Deps{Log: cfg.Log, DB: d, Meta: a.Meta, Records: a.Records, Auth: a.Auth, Access: a.Access,
-		Files: a.Files, Outbox: a.Outbox, Version: Version, SecureCookies: cfg.SecureCookies, UI: uiHandler()})
+		Files: a.Files, Outbox: a.Outbox, Jobs: a.Jobs, Version: Version, SecureCookies: cfg.SecureCookies, UI: uiHandler()})
 	return a, nil
 }
 
@@ -228,6 +235,8 @@ func (a *App) Serve(ctx context.Context) error {
 	go func() { errc <- srv.Serve(ln) }()
 	go a.refreshMeta(ctx)
 	go a.Records.RunSearchIndexer(ctx, func(err error) { a.Log.Warn("search indexer", "err", err) })
+	jobsDone := make(chan error, 1)
+	go func() { jobsDone <- a.Jobs.Run(ctx) }()
 	a.Log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", string(a.DB.Kind), "version", Version)
 	fmt.Fprintf(a.Cfg.Stdout, "Tenon %s listening on http://%s\n", Version, ln.Addr())
 	select {
@@ -240,6 +249,10 @@ func (a *App) Serve(ctx context.Context) error {
 	err = srv.Shutdown(sctx)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
+	}
+	// Running jobs get their grace period; the database closes after them.
+	if jerr := <-jobsDone; jerr != nil && !errors.Is(jerr, context.Canceled) {
+		a.Log.Warn("jobs", "err", jerr)
 	}
 	a.Log.Info("stopped")
 	return err

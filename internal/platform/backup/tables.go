@@ -108,6 +108,13 @@ func systemTables() []tableDesc {
 				"created_by", i, "created_at", i)},
 		{name: "external_ids", order: []string{"entity", "source", "external_id"},
 			columns: cols("entity", t, "source", t, "external_id", t, "record_id", i)},
+		{name: "jobs", serial: "id", order: []string{"id"},
+			columns: cols("id", i, "kind", t, "payload", j, "status", t, "priority", i, "run_at", i, "attempts", i,
+				"max_attempts", i, "lease_owner", t, "lease_until", i, "last_error", t, "unique_key", t,
+				"created_at", i, "updated_at", i, "finished_at", i)},
+		{name: "job_schedules", order: []string{"name"},
+			columns: cols("name", t, "spec", t, "timezone", t, "kind", t, "payload", j, "enabled", b,
+				"next_run_at", i, "last_run_at", i, "last_job_id", i, "created_at", i, "updated_at", i)},
 	}
 }
 

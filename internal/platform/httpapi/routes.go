@@ -54,6 +54,8 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/files", s.authed(auth.ScopeFilesWrite, s.uploadFile))
 	m.Handle("GET /api/v1/files/{id}", s.authed(auth.ScopeFilesRead, s.downloadFile))
 
+	s.jobsRoutes()
+
 	m.Handle("/api/", s.public(func(w http.ResponseWriter, r *http.Request) error { return errNoRoute }))
 	if s.UI != nil {
 		m.Handle("/", s.UI)

@@ -17,6 +17,7 @@ import (
 	"github.com/tenon-crm/tenon/internal/platform/events"
 	"github.com/tenon-crm/tenon/internal/platform/files"
 	"github.com/tenon-crm/tenon/internal/platform/i18n"
+	"github.com/tenon-crm/tenon/internal/platform/jobs"
 	"github.com/tenon-crm/tenon/internal/platform/meta"
 	"github.com/tenon-crm/tenon/internal/platform/records"
 )
@@ -34,6 +35,7 @@ type Deps struct {
 	Access  *access.Service
 	Files   *files.Service
 	Outbox  *events.Outbox
+	Jobs    *jobs.Queue // nil: no job endpoints
 	Metrics *Metrics
 	// UI serves the web app at "/" (nil: a plain notice).
 	UI      http.Handler

@@ -10,9 +10,10 @@ import (
 )
 
 // Cron is a parsed five-field schedule: minute, hour, day of month, month,
-// day of week. Each field is "*", a value, a range "a-b", a list "a,b-c",
-// and any of those but a plain value may take a step: "*/15", "1-30/2",
-// "5/10" (5 to the field's end, every 10). Months and weekdays may be named
+// day of week. Each field is a list of items separated by commas; an item
+// is "*", a value or a range "a-b", optionally with a step: "*/15",
+// "1-30/2", "5/10" (from 5 to the field's end, every 10). Months and
+// weekdays may be named
 // (JAN-DEC, SUN-SAT); weekday 0 and 7 are both Sunday. The descriptors
 // @yearly (@annually), @monthly, @weekly, @daily (@midnight) and @hourly
 // stand for their usual five fields.

@@ -269,8 +269,10 @@ func (q *Queue) Register(kind string, h Handler, opts HandlerOptions) {
 		panic("jobs: kind " + kind + " registered twice")
 	}
 	q.handlers[kind] = &handler{fn: h, opts: opts}
-	q.kinds = append(q.kinds, kind)
-	slices.Sort(q.kinds)
+	// A new slice: claims in flight may be reading the old one.
+	kinds := append(slices.Clone(q.kinds), kind)
+	slices.Sort(kinds)
+	q.kinds = kinds
 }
 
 func (q *Queue) handler(kind string) *handler {
@@ -279,6 +281,7 @@ func (q *Queue) handler(kind string) *handler {
 	return q.handlers[kind]
 }
 
+// kindList returns the registered kinds, sorted; callers must not modify it.
 func (q *Queue) kindList() []string {
 	q.mu.RLock()
 	defer q.mu.RUnlock()

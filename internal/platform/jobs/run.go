@@ -93,7 +93,7 @@ func (q *Queue) Run(ctx context.Context) error {
 			active--
 		case <-grace.C:
 			hardStop()
-			giveUp = time.After(stopWait)
+			giveUp = time.After(2 * stopWait) // a worker abandons a handler after stopWait, then records it
 		case <-giveUp:
 			<-schedDone
 			return fmt.Errorf("jobs: %d handlers did not stop", active)
@@ -130,19 +130,36 @@ func (q *Queue) claimDue(ctx context.Context, n int, probe bool) ([]*Job, error)
 		return nil, nil
 	}
 	if probe {
-		now := q.now().UnixMicro()
-		var one int
-		err := q.db.QueryRow(ctx, `SELECT 1 FROM jobs WHERE status = 'queued' AND run_at <= ? AND kind IN (`+marks(len(kinds))+`)
-			UNION ALL SELECT 1 FROM jobs WHERE status = 'running' AND lease_until <= ? LIMIT 1`,
-			append(append([]any{now}, strArgs(kinds)...), now)...).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
-		}
-		if err != nil {
+		due, err := q.anyDue(ctx, kinds)
+		if !due || err != nil {
 			return nil, err
 		}
 	}
 	return q.claim(ctx, n)
+}
+
+// anyDue reports whether a claim would find work. The queued check is
+// ordered like the claim so that it walks the same index.
+func (q *Queue) anyDue(ctx context.Context, kinds []string) (bool, error) {
+	now := q.now().UnixMicro()
+	for _, c := range []struct {
+		query string
+		args  []any
+	}{
+		{`SELECT 1 FROM jobs WHERE status = 'queued' AND run_at <= ? AND kind IN (` + marks(len(kinds)) + `)
+			ORDER BY priority DESC, run_at, id LIMIT 1`, append([]any{now}, strArgs(kinds)...)},
+		{`SELECT 1 FROM jobs WHERE status = 'running' AND lease_until <= ? LIMIT 1`, []any{now}},
+	} {
+		var one int
+		err := q.db.QueryRow(ctx, c.query, c.args...).Scan(&one)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // claim takes up to n due jobs of registered kinds in one transaction:
@@ -360,9 +377,13 @@ func (q *Queue) heartbeat(ctx context.Context, lose context.CancelCauseFunc, j *
 		case <-t.C:
 		}
 		now := q.now()
-		res, err := q.db.Exec(ctx, `UPDATE jobs SET lease_until = ?, updated_at = ?
+		// Not cancelled with ctx: on SQLite, interrupting a statement can
+		// roll back the writer's whole shared transaction.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.opt.Lease)
+		res, err := q.db.Exec(bctx, `UPDATE jobs SET lease_until = ?, updated_at = ?
 			WHERE id = ? AND status = 'running' AND lease_owner = ?`,
 			now.Add(q.opt.Lease).UnixMicro(), now.UnixMicro(), j.ID, j.LeaseOwner)
+		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
 				q.log.Warn("jobs: heartbeat failed", slog.Int64("job", j.ID), slog.String("error", err.Error()))

@@ -11,6 +11,7 @@ import (
 	_ "embed"
 
 	"github.com/tenon-crm/tenon/internal/platform/db"
+	"github.com/tenon-crm/tenon/internal/platform/jobs"
 )
 
 //go:embed 0001_core.sqlite.sql
@@ -41,5 +42,6 @@ func Migrations() []db.Migration {
 		{Version: 1, Name: "core", SQLite: core1SQLite, Postgres: core1Postgres},
 		{Version: 2, Name: "settings", SQLite: settings2, Postgres: settings2},
 		{Version: 3, Name: "outbox commit order", SQLite: outboxTx3SQLite, Postgres: outboxTx3Postgres},
+		{Version: 4, Name: "jobs", SQLite: jobs.SQLiteDDL, Postgres: jobs.PostgresDDL},
 	}
 }
