@@ -5,10 +5,16 @@
 // Uses playwright-core with Debian's chromium (CHROMIUM=/usr/bin/chromium),
 // headless. Creates a custom entity and a field through the API, then drives
 // the UI: navigation, list, form, a 422 on its field, create / edit / delete
-// / restore, a 412 conflict, filter, global search, the language switch, and
-// the key screens again at 390×844. Screenshots (zh-CN and en, desktop and
-// phone, of login, list, detail and form) go to SHOTS_DIR.
-// Exits non-zero with a message naming the failed step.
+// / restore, a 412 conflict, filter, global search, saved views, kanban
+// drag (a move the server accepts and one it refuses), bulk actions, the
+// detail tabs (related, timeline, files), the address cascade, data scope
+// by region (a rep cannot find another region's record by list, search or
+// URL), the admin screens (permission matrix, users, departments, API
+// tokens), the language switch, and the screens again at 390×844.
+// Screenshots (zh-CN and en, desktop and phone) go to SHOTS_DIR.
+// The users rep.east / rep.south (password demo1234) and the role sales_rep
+// of the demo company are used when present (`serve --demo`) and created
+// otherwise. Exits non-zero with a message naming the failed step.
 import { chromium, request } from 'playwright-core'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -29,6 +35,8 @@ mkdirSync(SHOTS_DIR, { recursive: true })
 
 const stamp = Date.now().toString(36)
 const ENTITY = `e2e_visits_${stamp}`
+const REGION_ENTITY = `e2e_deals_${stamp}`
+const REP_PASSWORD = 'demo1234'
 const LABEL = { 'zh-CN': '现场拜访', en: 'Site visit' }
 
 let passed = 0
@@ -96,6 +104,7 @@ const entityDef = {
       label: { 'zh-CN': '阶段', en: 'Stage' },
       options: [
         { value: 'planned', label: { 'zh-CN': '计划中', en: 'Planned' } },
+        { value: 'visiting', label: { 'zh-CN': '拜访中', en: 'Visiting' } },
         { value: 'done', label: { 'zh-CN': '已完成', en: 'Done' } },
       ],
     },
@@ -115,12 +124,14 @@ const entityDef = {
       ],
     },
     { name: 'total_qty', type: 'rollup', label: { 'zh-CN': '数量合计', en: 'Total qty' }, source: 'lines', op: 'sum', of: 'qty' },
+    { name: 'site_address', type: 'address', label: { 'zh-CN': '现场地址', en: 'Site address' } },
+    { name: 'attachment', type: 'file', label: { 'zh-CN': '拜访纪要', en: 'Visit notes' } },
   ],
   layouts: {
     form: {
       sections: [
         { label: { 'zh-CN': '基本信息', en: 'Basics' }, fields: ['subject', 'stage', 'amount', 'visit_on', 'contact_email', 'engineer', 'onsite'] },
-        { label: { 'zh-CN': '拜访内容', en: 'Visit' }, fields: ['outcome', 'lines', 'total_qty'] },
+        { label: { 'zh-CN': '拜访内容', en: 'Visit' }, fields: ['outcome', 'lines', 'total_qty', 'site_address', 'attachment'] },
       ],
     },
   },
@@ -129,11 +140,67 @@ const entityDef = {
 
 // --------------------------------------------------------------- helpers
 
-async function login(p, password = ADMIN_PASSWORD) {
-  await p.locator('[data-test=login-name]').fill(ADMIN_LOGIN)
+async function login(p, password = ADMIN_PASSWORD, name = ADMIN_LOGIN) {
+  await p.locator('[data-test=login-name]').fill(name)
   await p.locator('[data-test=login-password]').fill(password)
   await p.locator('[data-test=login-submit]').click()
 }
+
+const q = (s) => encodeURIComponent(s)
+
+/** findOne returns the first record of entity matching filter, or null. */
+async function findOne(entity, filter) {
+  const r = await api.call('GET', `/records/${entity}?filter=${q(filter)}&per_page=1`)
+  expect(r.status === 200, `find ${entity} ${filter}: HTTP ${r.status} ${JSON.stringify(r.body)}`)
+  return r.body.items[0] ?? null
+}
+
+async function mustCreate(entity, body) {
+  const r = await api.call('POST', `/records/${entity}`, body)
+  expect(r.status === 201, `create ${entity}: HTTP ${r.status} ${JSON.stringify(r.body)}`)
+  return r.body
+}
+
+/**
+ * ensureOrg makes sure the regions 华东 / 华南, the role sales_rep and the
+ * users rep.east / rep.south exist (the demo company has them), and gives
+ * sales_rep read/create/update on REGION_ENTITY with scope "regions".
+ */
+async function ensureOrg() {
+  for (const [code, name] of [['华东', '华东区'], ['华南', '华南区']]) {
+    if (!(await findOne('regions', `code == ${JSON.stringify(code)}`))) await mustCreate('regions', { code, name })
+  }
+  let role = await findOne('roles', 'name == "sales_rep"')
+  if (!role) role = await mustCreate('roles', { name: 'sales_rep', title: '销售代表 / Sales rep', permissions: [] })
+  const perms = [...(role.permissions ?? []), { entity: REGION_ENTITY, actions: ['read', 'create', 'update'], scope: 'regions' }]
+  const pr = await api.call('PATCH', `/records/roles/${role.id}`, { permissions: perms }, { 'If-Match': `"${role.version}"` })
+  expect(pr.status === 200, `grant sales_rep: HTTP ${pr.status} ${JSON.stringify(pr.body)}`)
+  const reps = {}
+  for (const [login, region, name] of [['rep.east', '华东', '张伟'], ['rep.south', '华南', '刘洋']]) {
+    let u = await findOne('users', `login == ${JSON.stringify(login)}`)
+    if (!u) {
+      u = await mustCreate('users', { login, name, regions: [region], roles: [role.id] })
+      const pw = await api.call('POST', `/records/users/${u.id}/actions/set_password`, { password: REP_PASSWORD })
+      expect(pw.status < 300, `set ${login} password: HTTP ${pw.status}`)
+    }
+    reps[login] = u
+  }
+  return reps
+}
+
+/** dragTo drags an element onto another with the mouse, in small steps. */
+async function dragTo(from, to) {
+  const a = await from.boundingBox()
+  const b = await to.boundingBox()
+  await page.mouse.move(a.x + a.width / 2, a.y + 12)
+  await page.mouse.down()
+  await page.mouse.move(a.x + a.width / 2 + 10, a.y + 20, { steps: 3 })
+  await page.mouse.move(b.x + b.width / 2, b.y + 60, { steps: 12 })
+  await page.mouse.up()
+}
+
+const column = (value) => page.locator(`[data-test=kanban-column][data-value="${value}"]`)
+const card = (title) => page.locator('[data-test=kanban-card]', { hasText: title })
 
 async function pickOption(scope, text) {
   await scope.locator('.el-select__wrapper').first().click()
@@ -172,6 +239,10 @@ const consoleErrors = []
 let api = null
 let recordId = null
 let richId = null
+let reps = {}
+let eastId = null
+let southId = null
+let viewer = null
 
 async function newPage(opts) {
   const ctx = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...opts })
@@ -197,6 +268,24 @@ try {
       label: { 'zh-CN': '优先级', en: 'Priority' },
     })
     expect(f.status === 201, `add field: HTTP ${f.status} ${JSON.stringify(f.body)}`)
+  })
+
+  await step('API: an entity with a region, sales reps of two regions', async () => {
+    const r = await api.call('POST', '/meta/entities', {
+      name: REGION_ENTITY,
+      label: { 'zh-CN': '区域商机', en: 'Regional deals' },
+      module: 'sales',
+      title_field: 'name',
+      fields: [
+        { name: 'name', type: 'text', label: { 'zh-CN': '名称', en: 'Name' }, required: true },
+        { name: 'region', type: 'select', options_from: 'regions', label: { 'zh-CN': '区域', en: 'Region' } },
+        { name: 'account', type: 'link', target: ENTITY, label: { 'zh-CN': '来源拜访', en: 'From visit' } },
+      ],
+    })
+    expect(r.status === 201, `create entity: HTTP ${r.status} ${JSON.stringify(r.body)}`)
+    reps = await ensureOrg()
+    eastId = (await mustCreate(REGION_ENTITY, { name: 'E2E 华东机密商机', region: '华东', owner: reps['rep.east'].id })).id
+    southId = (await mustCreate(REGION_ENTITY, { name: 'E2E 华南商机', region: '华南', owner: reps['rep.east'].id })).id
   })
 
   // ---------------------------------------------------------- desktop zh
@@ -370,6 +459,273 @@ try {
     await page.waitForFunction(() => document.querySelectorAll('[data-test=list-table] tbody tr').length === 0)
   })
 
+  await step('saved view: save the filter as a default view, switch, open by default', async () => {
+    await page.goto(`${BASE_URL}/e/${ENTITY}`)
+    await page.locator('[data-test=list-table] tbody tr').first().waitFor()
+    await page.locator('[data-test=list-filter]').click()
+    await page.locator('[data-test=filter-expression]').fill('stage == "planned"')
+    await page.locator('[data-test=filter-apply]').click()
+    await page.waitForURL(/filter=/)
+    await waitIdle()
+    await page.locator('[data-test=list-filter]').click() // fold the builder: the expression shows in one line
+    await page.locator('[data-test=view-switcher]').click()
+    await page.locator('[data-test=view-save-as]:visible').click()
+    const dlg = page.locator('[data-test=view-dialog]')
+    await dlg.locator('[data-test=view-name]').fill('E2E 计划中')
+    await dlg.locator('[data-test=view-is-default]').click()
+    await dlg.locator('[data-test=view-dialog-ok]').click()
+    await page.waitForURL(/view=\d+/)
+    const viewId = new URL(page.url()).searchParams.get('view')
+    expect((await text('[data-test=view-current]')) === 'E2E 计划中', 'current view name')
+    const saved = await api.call('GET', `/records/saved_views/${viewId}`)
+    expect(saved.body.filter === 'stage == "planned"' && saved.body.is_default === true && saved.body.kind === 'list', `saved view: ${JSON.stringify(saved.body)}`)
+    expect(Array.isArray(saved.body.columns) && saved.body.columns.includes('subject'), 'the view keeps the columns')
+    // Switch to all records and back.
+    await page.locator('[data-test=view-switcher]').click()
+    await page.locator('[data-test=view-all]:visible').click()
+    await page.waitForURL(/view=all/)
+    expect(!new URL(page.url()).searchParams.get('filter'), 'all records has no filter')
+    await page.locator('[data-test=view-switcher]').click()
+    await page.locator('[data-test=view-item][data-name="E2E 计划中"] .vb-item:visible').click()
+    await page.waitForURL(new RegExp(`view=${viewId}`))
+    await page.locator('[data-test=list-filter-text]', { hasText: 'stage == "planned"' }).waitFor()
+    // The default view opens when the entity is opened from navigation.
+    await page.locator('[data-test=list-title]').click()
+    await page.locator(`[data-test=nav-${ENTITY}]`).click()
+    await page.waitForURL(new RegExp(`/e/${ENTITY}\\?.*view=${viewId}`))
+    await page.locator('[data-test=list-filter-text]', { hasText: 'stage == "planned"' }).waitFor()
+    await page.locator('[data-test=view-switcher]').click()
+    await shot('views-zh-CN-desktop')
+    // No longer the default: navigation opens all records again.
+    await page.locator('[data-test=view-item][data-name="E2E 计划中"] [data-test=view-default]:visible').click()
+    await page.waitForFunction(async (id) => {
+      const r = await fetch(`/api/v1/records/saved_views/${id}`)
+      return (await r.json()).is_default === false
+    }, viewId)
+    await page.keyboard.press('Escape')
+  })
+
+  await step('kanban: a drag the server accepts and one it refuses', async () => {
+    const kid = (await mustCreate(ENTITY, { subject: 'E2E 看板卡片', stage: 'planned', amount: '5000' })).id
+    await page.goto(`${BASE_URL}/e/${ENTITY}/kanban?group=stage&view=all`)
+    await column('planned').locator('[data-test=kanban-card]', { hasText: 'E2E 看板卡片' }).waitFor()
+    expect((await page.locator('[data-test=kanban-column]').count()) === 4, 'three options and "not set"')
+    await dragTo(card('E2E 看板卡片'), column('visiting'))
+    await column('visiting').locator('[data-test=kanban-card]', { hasText: 'E2E 看板卡片' }).waitFor()
+    let rec = await api.call('GET', `/records/${ENTITY}/${kid}`)
+    for (let i = 0; i < 20 && rec.body.stage !== 'visiting'; i++) {
+      await page.waitForTimeout(100)
+      rec = await api.call('GET', `/records/${ENTITY}/${kid}`)
+    }
+    expect(rec.body.stage === 'visiting' && rec.body.version === 2, `moved record: ${JSON.stringify(rec.body)}`)
+    // "done" requires an outcome (required_if): the server answers 422.
+    await dragTo(card('E2E 看板卡片'), column('done'))
+    const err = page.locator('.el-message--error', { hasText: '拜访结果' })
+    await err.waitFor()
+    await column('visiting').locator('[data-test=kanban-card]', { hasText: 'E2E 看板卡片' }).waitFor()
+    expect((await column('done').locator('[data-test=kanban-card]', { hasText: 'E2E 看板卡片' }).count()) === 0, 'refused card went back')
+    rec = await api.call('GET', `/records/${ENTITY}/${kid}`)
+    expect(rec.body.stage === 'visiting', 'the refused move changed nothing')
+    await shot('kanban-zh-CN-desktop')
+    // Save the board as a kanban view.
+    await page.locator('[data-test=view-switcher]').click()
+    await page.locator('[data-test=view-save-as]:visible').click()
+    await page.locator('[data-test=view-dialog] [data-test=view-name]').fill('E2E 看板')
+    await page.locator('[data-test=view-dialog] [data-test=view-dialog-ok]').click()
+    await page.waitForURL(/\/kanban\?.*view=\d+/)
+    const vid = new URL(page.url()).searchParams.get('view')
+    const v = await api.call('GET', `/records/saved_views/${vid}`)
+    expect(v.body.kind === 'kanban' && v.body.group_by === 'stage', `kanban view: ${JSON.stringify(v.body)}`)
+  })
+
+  await step('bulk: assign an owner, set a field with a per-record summary', async () => {
+    const ids = []
+    for (const n of ['一', '二']) ids.push((await mustCreate(ENTITY, { subject: `E2E 批量分配 ${n}`, stage: 'planned' })).id)
+    await page.goto(`${BASE_URL}/e/${ENTITY}?view=all&q=${q('批量分配')}`)
+    await page.locator('[data-test=list-table] tbody tr').nth(1).waitFor()
+    await page.locator('[data-test=list-table] thead .el-checkbox').click()
+    await page.locator('[data-test=bulk-owner]').click()
+    const dlg = page.locator('[data-test=bulk-owner-dialog]')
+    await dlg.locator('.el-select__wrapper').click()
+    await page.keyboard.type(reps['rep.south'].name)
+    await page.locator('.el-select-dropdown__item:visible', { hasText: reps['rep.south'].name }).first().click()
+    await dlg.locator('[data-test=bulk-owner-ok]').click()
+    await page.locator('.el-message--success', { hasText: '2' }).first().waitFor()
+    for (const id of ids) {
+      const r = await api.call('GET', `/records/${ENTITY}/${id}`)
+      expect(r.body.owner === reps['rep.south'].id, `owner of ${id}: ${r.body.owner}`)
+    }
+    // Setting stage to "done" without an outcome fails for each: the summary says why.
+    await page.locator('[data-test=list-table] tbody tr').nth(1).waitFor()
+    await page.locator('[data-test=list-table] thead .el-checkbox').click()
+    await page.locator('[data-test=bulk-set]').click()
+    const sd = page.locator('[data-test=bulk-set-dialog]')
+    await pickOption(sd.locator('[data-test=bulk-set-field]').locator('xpath=..'), '阶段')
+    await pickOption(sd.locator('[data-test=bulk-set-value]'), '已完成')
+    await sd.locator('[data-test=bulk-set-ok]').click()
+    const res = page.locator('[data-test=bulk-result]')
+    await res.locator('[data-test=bulk-failures]').waitFor()
+    const summary = await res.innerText()
+    expect(summary.includes('失败 2 条') && summary.includes('拜访结果'), `bulk summary: ${summary}`)
+    await shot('bulk-zh-CN-desktop')
+    await res.locator('[data-test=bulk-result-close]').click()
+  })
+
+  await step('detail: address cascade, files, timeline and related lists', async () => {
+    await page.goto(`${BASE_URL}/e/${ENTITY}/${richId}/edit`)
+    await page.locator('[data-field=site_address]').waitFor()
+    await pickOption(page.locator('[data-test=address-province]'), '广东省')
+    await pickOption(page.locator('[data-test=address-city]'), '深圳市')
+    await pickOption(page.locator('[data-test=address-district]'), '南山区')
+    await page.locator('[data-field=attachment] input[type=file]').setInputFiles({ name: 'e2e-纪要.txt', mimeType: 'text/plain', buffer: Buffer.from('visit notes') })
+    await page.locator('[data-field=attachment] .file-link').waitFor()
+    await page.locator('[data-test=form-save]').click()
+    await page.waitForURL(new RegExp(`/e/${ENTITY}/${richId}$`))
+    await page.locator('.detail', { hasText: '广东省深圳市南山区' }).waitFor()
+    const rec = await api.call('GET', `/records/${ENTITY}/${richId}`)
+    expect(rec.body.site_address?.district === '南山区', `address: ${JSON.stringify(rec.body.site_address)}`)
+    await page.locator('.el-tabs__item', { hasText: '附件' }).click()
+    await page.locator('[data-test=file-item]', { hasText: 'e2e-纪要.txt' }).waitFor()
+    await page.locator('.el-tabs__item', { hasText: '动态' }).click()
+    await page.locator('[data-test=timeline-item]').nth(1).waitFor()
+    expect((await page.locator('[data-test=timeline]').innerText()).includes('现场地址'), 'timeline names the changed field')
+    await shot('timeline-zh-CN-desktop')
+    // A regional deal links to this visit: the related list shows it.
+    await mustCreate(REGION_ENTITY, { name: 'E2E 关联商机', region: '华东', account: richId })
+    await page.reload()
+    await page.locator('.el-tabs__item', { hasText: '相关记录' }).click()
+    const sec = page.locator(`[data-test=related-section][data-entity=${REGION_ENTITY}]`)
+    await sec.locator('a', { hasText: 'E2E 关联商机' }).waitFor()
+    await shot('related-zh-CN-desktop')
+    await sec.locator('[data-test=related-all]').click()
+    await page.waitForURL(new RegExp(`/e/${REGION_ENTITY}\\?`))
+    await page.locator('[data-test=list-table] tbody tr', { hasText: 'E2E 关联商机' }).waitFor()
+    expect((await page.locator('[data-test=list-table] tbody tr').count()) === 1, 'the full list keeps the filter')
+  })
+
+  await step('admin: a role made in the permission matrix gives a new user the entity', async () => {
+    await page.goto(`${BASE_URL}/admin/roles`)
+    await page.locator('[data-test=role-new]').click()
+    await page.waitForURL(/\/admin\/roles\/new$/)
+    const roleName = `e2e_viewer_${stamp}`
+    await page.locator('[data-test=role-name]').fill(roleName)
+    await page.locator('[data-test=role-display]').fill('E2E 访客')
+    await page.locator('[data-test=role-search]').fill(ENTITY)
+    const row = page.locator(`[data-test=role-row][data-entity=${ENTITY}]`).first()
+    await row.locator('[data-test=role-read]').click()
+    await pickOption(row.locator('[data-test=role-scope]').locator('xpath=..'), '自定义条件')
+    const filterIn = page.locator('[data-test=role-filter]')
+    await filterIn.fill('amount >')
+    await page.locator('[data-test=role-filter-error]').waitFor()
+    await filterIn.fill('amount >= 0 || amount == nil')
+    await page.locator('.rm-filter-ok').waitFor()
+    await row.locator('[data-test=role-fields]').click()
+    const fd = page.locator('[data-test=role-fields-dialog]')
+    await fd.locator('[data-field=amount] [data-test=fr-hidden]').click()
+    await fd.locator('[data-test=role-fields-ok]').click()
+    await shot('role-zh-CN-desktop')
+    await page.locator('[data-test=role-save]').click()
+    await page.waitForURL(/\/admin\/roles\/\d+$/)
+    const roleId = page.url().split('/').pop()
+    const role = await api.call('GET', `/records/roles/${roleId}`)
+    const want = [{ entity: ENTITY, actions: ['read'], scope: 'filter', filter: 'amount >= 0 || amount == nil', hidden_fields: ['amount'] }]
+    const canon = (v) => JSON.stringify(v, (k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x))
+    expect(canon(role.body.permissions) === canon(want), `role permissions: ${JSON.stringify(role.body.permissions)}`)
+    // A user with only this role, whose saved language is English.
+    viewer = await mustCreate('users', { login: `e2e.viewer.${stamp}`, name: 'E2E 访客', roles: [roleId], language: 'en' })
+    const pw = await api.call('POST', `/records/users/${viewer.id}/actions/set_password`, { password: 'viewer12345' })
+    expect(pw.status < 300, `viewer password: HTTP ${pw.status}`)
+    const vp = await newPage({ viewport: { width: 1280, height: 800 } })
+    await vp.goto(BASE_URL + '/login')
+    await login(vp, 'viewer12345', viewer.login)
+    await vp.locator(`[data-test=nav-${ENTITY}]`).waitFor()
+    await vp.waitForFunction(() => document.documentElement.lang === 'en')
+    expect((await vp.locator(`[data-test=nav-${ENTITY}]`).innerText()).includes('Site visit'), 'the saved language applies at login')
+    expect((await vp.locator('[data-test=nav-roles]').count()) === 0, 'no administration for the viewer')
+    await vp.locator(`[data-test=nav-${ENTITY}]`).click()
+    await vp.locator('[data-test=list-table] tbody tr').first().waitFor()
+    const head = await vp.locator('[data-test=list-table] thead').innerText()
+    expect(!head.includes('Expected amount'), `hidden field not in the viewer's list: ${head}`)
+    await vp.context().close()
+  })
+
+  await step('admin: users (reset password, deactivate) and the department tree', async () => {
+    await page.goto(`${BASE_URL}/e/users/${viewer.id}`)
+    await page.locator('[data-test=user-reset-password]').click()
+    const rd = page.locator('[data-test=reset-dialog]')
+    await rd.locator('[data-test=reset-password]').fill('viewer-new-1')
+    await rd.locator('[data-test=reset-confirm]').fill('viewer-new-1')
+    await rd.locator('[data-test=reset-ok]').click()
+    await page.locator('.el-message--success', { hasText: 'E2E 访客' }).first().waitFor()
+    await page.locator('[data-test=user-deactivate]').click()
+    await page.locator('.el-message-box .el-button--danger').click()
+    await page.locator('[data-test=user-activate]').waitFor()
+    const u = await api.call('GET', `/records/users/${viewer.id}`)
+    expect(u.body.active === false, 'user deactivated')
+    await page.goto(`${BASE_URL}/admin/departments`)
+    await page.locator('[data-test=dept-add-root]').click()
+    const dd = page.locator('[data-test=dept-dialog]')
+    await dd.locator('[data-test=dept-name]').fill(`E2E 部门 ${stamp}`)
+    await dd.locator('[data-test=dept-ok]').click()
+    const node = page.locator(`[data-test="dept-E2E 部门 ${stamp}"]`)
+    await node.waitFor()
+    await node.hover()
+    await node.locator('[data-test=dept-add-child]').click()
+    await dd.locator('[data-test=dept-name]').fill(`E2E 下级 ${stamp}`)
+    await dd.locator('[data-test=dept-ok]').click()
+    await page.locator(`[data-test="dept-E2E 下级 ${stamp}"]`).waitFor()
+    const child = await findOne('departments', `name == "E2E 下级 ${stamp}"`)
+    const parent = await findOne('departments', `name == "E2E 部门 ${stamp}"`)
+    expect(child.parent === parent.id, 'child department under its parent')
+    await shot('departments-zh-CN-desktop')
+  })
+
+  await step('admin: create an API token, use it, revoke it', async () => {
+    await page.goto(`${BASE_URL}/admin/tokens`)
+    await page.locator('[data-test=token-new]').click()
+    const td = page.locator('[data-test=token-dialog]')
+    await td.locator('[data-test=token-name]').fill('E2E 令牌')
+    await td.locator('[data-test="scope-records:write"]').click()
+    await td.locator('[data-test=token-create]').click()
+    const secretIn = page.locator('[data-test=token-created] [data-test=token-secret]')
+    await secretIn.waitFor()
+    const secret = await secretIn.inputValue()
+    expect(secret.startsWith('tnn_'), `token: ${secret.slice(0, 6)}…`)
+    await shot('token-zh-CN-desktop')
+    const bearer = await request.newContext({ baseURL: BASE_URL, extraHTTPHeaders: { Authorization: `Bearer ${secret}` } })
+    expect((await bearer.get(`/api/v1/records/${ENTITY}?per_page=1`)).status() === 200, 'the token reads records')
+    await page.locator('[data-test=token-done]').click()
+    const row = page.locator('[data-test=token-table] tr', { hasText: 'E2E 令牌' })
+    await row.waitFor()
+    await row.locator('[data-test=token-revoke]').click()
+    await page.locator('.el-message-box .el-button--danger').click()
+    await page.locator('.el-message--success', { hasText: 'E2E 令牌' }).first().waitFor()
+    expect((await bearer.get(`/api/v1/records/${ENTITY}?per_page=1`)).status() === 401, 'a revoked token is refused')
+    await bearer.dispose()
+  })
+
+  await step('a rep cannot find another region\'s record by list, q, search or URL', async () => {
+    const rp = await newPage({ viewport: { width: 1280, height: 800 } })
+    await rp.goto(BASE_URL + '/login')
+    await login(rp, REP_PASSWORD, 'rep.south')
+    await rp.locator(`[data-test=nav-${REGION_ENTITY}]`).click()
+    await rp.locator('[data-test=list-table] tbody tr', { hasText: 'E2E 华南商机' }).waitFor()
+    expect(!(await rp.locator('[data-test=list-table] tbody').innerText()).includes('华东机密'), 'list shows no 华东 record')
+    await rp.goto(`${BASE_URL}/e/${REGION_ENTITY}?q=${q('机密')}`)
+    await rp.locator('[data-test=list-table] .el-table__empty-text').waitFor()
+    await rp.locator('[data-test=global-search]').fill('机密商机')
+    await rp.locator('[data-test=global-search]').press('Enter')
+    await rp.waitForURL(/\/search\?q=/)
+    await rp.waitForLoadState('networkidle')
+    await rp.locator('.el-empty, [data-test=search-group]').first().waitFor()
+    expect(!(await rp.locator('.tn-page').innerText()).includes('华东机密'), 'search finds no 华东 record')
+    await rp.goto(`${BASE_URL}/e/${REGION_ENTITY}/${eastId}`)
+    await rp.locator('.el-result', { hasText: '记录不存在或无权查看' }).waitFor()
+    await rp.goto(`${BASE_URL}/e/${REGION_ENTITY}/${southId}`)
+    await rp.locator('[data-test=detail-title]', { hasText: 'E2E 华南商机' }).waitFor()
+    await rp.context().close()
+  })
+
   await step('language switch to English', async () => {
     await page.goto(`${BASE_URL}/e/${ENTITY}`)
     await page.locator('[data-test=list-table] tbody tr').first().waitFor()
@@ -378,6 +734,8 @@ try {
     const head = await page.locator('[data-test=list-table] thead').innerText()
     expect(head.includes('Expected amount'), `English column labels: ${head}`)
     expect((await page.locator(`[data-test=nav-${ENTITY}]`).innerText()).includes('Site visit'), 'English navigation')
+    const me = await api.call('GET', '/auth/me')
+    expect(me.body.user.language === 'en', `the language is saved on the user: ${me.body.user.language}`)
     await shot('list-en-desktop')
     await page.goto(`${BASE_URL}/e/${ENTITY}/${richId}`)
     await page.locator('[data-test=detail-title]').waitFor()
@@ -395,6 +753,14 @@ try {
     expect(/[a-z]/i.test(msg) && !/邮箱/.test(msg), `English server message on the field: "${msg}"`)
     await page.goto(`${BASE_URL}/profile`)
     await page.locator('[data-test=new-password]').waitFor()
+    // Changing one's password needs the current one: a wrong one is shown on its field.
+    await page.locator('[data-test=current-password]').fill('not-my-password')
+    await page.locator('[data-test=new-password]').fill('another-password-1')
+    await page.locator('[data-test=confirm-password]').fill('another-password-1')
+    await page.locator('.profile .el-button--primary').click()
+    const cur = page.locator('.el-form-item', { has: page.locator('[data-test=current-password]') }).locator('.el-form-item__error')
+    await cur.waitFor()
+    expect((await cur.innerText()).trim().length > 0, 'wrong current password on its field')
     await shot('profile-en-desktop')
     await page.locator('[data-test=user-menu]').click()
     await page.locator('[data-test=menu-logout]:visible').click()
@@ -414,6 +780,8 @@ try {
       if (res.url().endsWith('.js') && !js.has(res.url())) js.set(res.url(), res.body().then((b) => gzipSync(b, { level: 9 }).length).catch(() => 0))
     })
     await step(`phone ${lang}: login`, async () => {
+      // The UI takes the user's saved language at login unless one is picked on the login page.
+      if (zh) await api.call('PATCH', `/records/users/${(await api.call('GET', '/auth/me')).body.user.id}`, { language: 'zh-CN' })
       await page.goto(BASE_URL + '/login')
       if (!zh) {
         await page.locator('[data-test="login-lang-en"]').click()
@@ -455,6 +823,61 @@ try {
       await shot(`form-${lang}-phone`, { full: true })
       const grid = await page.locator('.form-grid').first().evaluate((el) => getComputedStyle(el).gridTemplateColumns.split(' ').length)
       expect(grid === 1, `phone form must be one column, has ${grid}`)
+    })
+    await step(`phone ${lang}: kanban scrolls sideways, "move to" moves a card`, async () => {
+      await page.goto(`${BASE_URL}/e/${ENTITY}/kanban?group=stage&view=all`)
+      const c = card('E2E 看板卡片')
+      await c.waitFor()
+      await waitIdle()
+      await noHorizontalOverflow('kanban')
+      const board = await page.locator('[data-test=kanban-board]').evaluate((el) => ({ sw: el.scrollWidth, cw: el.clientWidth, snap: getComputedStyle(el).scrollSnapType }))
+      expect(board.sw > board.cw && board.snap.includes('x'), `board scrolls with snap: ${JSON.stringify(board)}`)
+      await shot(`kanban-${lang}-phone`)
+      const from = zh ? 'visiting' : 'planned'
+      const to = zh ? 'planned' : 'visiting'
+      await column(from).locator('[data-test=kanban-card]', { hasText: 'E2E 看板卡片' }).waitFor()
+      await c.locator('[data-test=kanban-move]').click()
+      await page.locator(`[data-test=kanban-move-dialog] [data-test=kanban-move-to][data-value=${to}]`).click()
+      await column(to).locator('[data-test=kanban-card]', { hasText: 'E2E 看板卡片' }).waitFor()
+    })
+    await step(`phone ${lang}: saved views and bulk actions on cards`, async () => {
+      await page.goto(`${BASE_URL}/e/${ENTITY}?view=all`)
+      await page.locator('[data-test=list-cards] [data-test=list-row]').first().waitFor()
+      await page.locator('[data-test=view-switcher]').click()
+      await page.locator('[data-test=view-item][data-name="E2E 计划中"] .vb-item:visible').click()
+      await page.waitForURL(/view=\d+/)
+      await page.locator('[data-test=list-filter-text]').waitFor()
+      await waitIdle()
+      const cards = page.locator('[data-test=list-cards] [data-test=list-row]')
+      await cards.nth(1).waitFor()
+      await cards.nth(0).locator('.el-checkbox').click()
+      await cards.nth(1).locator('.el-checkbox').click()
+      await page.locator('[data-test=bulk-owner]').click()
+      await page.locator('[data-test=bulk-owner-dialog] .el-select__wrapper').waitFor()
+      await noHorizontalOverflow('bulk dialog')
+      await shot(`bulk-${lang}-phone`)
+      await page.locator('[data-test=bulk-owner-dialog] .el-dialog__headerbtn').click()
+    })
+    await step(`phone ${lang}: detail tabs and administration screens`, async () => {
+      await page.goto(`${BASE_URL}/e/${ENTITY}/${richId}`)
+      await page.locator('[data-test=detail-title]').waitFor()
+      await page.locator('.el-tabs__item', { hasText: zh ? '动态' : 'Timeline' }).click()
+      await page.locator('[data-test=timeline-item]').first().waitFor()
+      await noHorizontalOverflow('timeline')
+      await shot(`timeline-${lang}-phone`, { full: true })
+      for (const [path, sel, name] of [
+        ['/admin/roles', '[data-test=role-row]', 'roles'],
+        [`/admin/roles/${(await findOne('roles', `name == "e2e_viewer_${stamp}"`)).id}`, '[data-test=role-matrix]', 'role'],
+        ['/admin/departments', '[data-test=dept-tree]', 'departments'],
+        ['/admin/tokens', '[data-test=token-new]', 'tokens'],
+        ['/e/users', '[data-test=list-cards] [data-test=list-row]', 'users'],
+      ]) {
+        await page.goto(BASE_URL + path)
+        await page.locator(sel).first().waitFor()
+        await waitIdle()
+        await noHorizontalOverflow(name)
+        await shot(`${name}-${lang}-phone`)
+      }
     })
     await page.context().close()
   }

@@ -8,6 +8,8 @@ import { i18n, locale } from './i18n'
 import { configure } from './api/client'
 import { useSession } from './stores/session'
 import { useMeta } from './stores/meta'
+import { useViews } from './stores/views'
+import { useOptionSources } from './stores/options'
 
 const app = createApp(App)
 const pinia = createPinia()
@@ -22,11 +24,20 @@ configure({
     const wasSignedIn = !!session.me
     session.clear()
     useMeta(pinia).reset()
+    useViews(pinia).reset()
+    useOptionSources(pinia).reset()
     const cur = router.currentRoute.value
     if (!cur.meta.public) {
       router.push({ name: 'login', query: { redirect: cur.fullPath, ...(wasSignedIn ? { ended: '1' } : {}) } })
     }
   },
 })
+
+// Fetch the first screen's code now, beside the sign-in check, rather than
+// after it (the router would ask for it once its guard has run).
+for (const r of router.resolve(location.pathname + location.search).matched) {
+  const c = r.components?.default
+  if (typeof c === 'function') void (c as () => Promise<unknown>)()
+}
 
 app.mount('#app')

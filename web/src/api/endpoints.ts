@@ -1,6 +1,6 @@
 // Typed wrappers over the API paths the app uses (API.md).
 import { api, type Query } from './client'
-import type { EntityMeta, FileInfo, HistoryEntry, ListResult, Me, RecordData } from './types'
+import type { ApiToken, EntityMeta, FileInfo, HistoryEntry, ListResult, Me, RecordData, SearchGroup } from './types'
 
 const enc = encodeURIComponent
 
@@ -9,8 +9,12 @@ export const auth = {
     api.post<Me>('/auth/login', { login, password }, { allow401: true }).then((r) => r.data),
   logout: () => api.post<null>('/auth/logout', undefined, { allow401: true }),
   me: () => api.get<Me>('/auth/me', { allow401: true }).then((r) => r.data),
-  setPassword: (userId: string, password: string) =>
-    api.post<null>(`/records/users/${enc(userId)}/actions/set_password`, { password }),
+  /** Sets a password: one's own needs the current one; an admin resetting someone else's sends only the new one. */
+  setPassword: (userId: string, password: string, currentPassword?: string) =>
+    api.post<null>(
+      `/records/users/${enc(userId)}/actions/set_password`,
+      currentPassword === undefined ? { password } : { password, current_password: currentPassword },
+    ),
 }
 
 export const meta = {
@@ -76,38 +80,58 @@ export const files = {
   },
 }
 
-export interface SearchGroup {
-  entity: EntityMeta
-  items: RecordData[]
-  total: number | null
-  error?: string
+/** The global search box: q in every entity the caller may read. */
+export const search = {
+  all: (q: string, perEntity = 5, signal?: AbortSignal) =>
+    api.get<{ items: SearchGroup[] }>('/search', { query: { q, per_entity: perEntity }, signal }).then((r) => r.data.items),
+}
+
+/** API tokens of the signed-in user (admins). */
+export const tokens = {
+  list: () => api.get<{ items: ApiToken[] }>('/auth/tokens').then((r) => r.data.items),
+  create: (body: { name: string; scopes: string[]; expires_at?: string | null }) =>
+    api.post<ApiToken>('/auth/tokens', body).then((r) => r.data),
+  revoke: (id: string) => api.del(`/auth/tokens/${enc(id)}`),
 }
 
 /**
- * searchAll is the global search box. The server has no cross-entity search
- * endpoint yet, so it asks each entity's list with `q`, a few at a time, and
- * keeps the entities that found something. Replace the body with one call
- * when the server grows an endpoint; callers only see SearchGroup[].
+ * The scopes a token may carry (internal/platform/auth.AllScopes). The
+ * server has no endpoint that lists them, so they are repeated here.
  */
-export async function searchAll(q: string, entities: EntityMeta[], opts: { perEntity?: number; parallel?: number; signal?: AbortSignal } = {}): Promise<SearchGroup[]> {
-  const per = opts.perEntity ?? 5
-  const parallel = opts.parallel ?? 4
-  const out: SearchGroup[] = new Array(entities.length)
+export const TOKEN_SCOPES = ['records:read', 'records:write', 'meta:read', 'meta:write', 'files:read', 'files:write', 'admin'] as const
+
+/**
+ * listAll reads every page of a small entity (departments, regions, views),
+ * up to `max` records.
+ */
+export async function listAll(entity: string, p: ListParams = {}, max = 2000): Promise<RecordData[]> {
+  const out: RecordData[] = []
+  for (let page = 1; out.length < max; page++) {
+    const res = await records.list(entity, { ...p, page, per_page: 500, count: 'none' })
+    out.push(...res.items)
+    if (res.items.length < 500) break
+  }
+  return out
+}
+
+/** runLimited runs fn over items, at most `parallel` at once, and collects each outcome. */
+export async function runLimited<T, R>(
+  items: T[],
+  fn: (item: T, index: number) => Promise<R>,
+  parallel = 4,
+): Promise<({ ok: true; value: R } | { ok: false; error: unknown })[]> {
+  const out: ({ ok: true; value: R } | { ok: false; error: unknown })[] = new Array(items.length)
   let next = 0
   async function worker() {
-    while (next < entities.length) {
+    while (next < items.length) {
       const i = next++
-      const e = entities[i]
       try {
-        const fields = ['id', ...(e.title_field ? [e.title_field] : [])]
-        const res = await records.list(e.name, { q, per_page: per, fields, count: undefined }, opts.signal)
-        out[i] = { entity: e, items: res.items, total: res.total }
-      } catch (err) {
-        if (err instanceof DOMException && err.name === 'AbortError') throw err
-        out[i] = { entity: e, items: [], total: 0, error: (err as Error).message }
+        out[i] = { ok: true, value: await fn(items[i], i) }
+      } catch (error) {
+        out[i] = { ok: false, error }
       }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(parallel, entities.length) }, worker))
-  return out.filter((g) => g && g.items.length > 0)
+  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker))
+  return out
 }

@@ -35,7 +35,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": Record<string, never>;
+                        "application/json": components["schemas"]["Me"];
                     };
                 };
                 /** @description error */
@@ -128,7 +128,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": Record<string, never>;
+                        "application/json": components["schemas"]["Me"];
                     };
                 };
                 /** @description error */
@@ -438,7 +438,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": Record<string, never>;
+                        "application/json": {
+                            items?: components["schemas"]["Entity"][];
+                        };
                     };
                 };
             };
@@ -759,8 +761,10 @@ export interface paths {
                     q?: string;
                     /** @description Comma list of link fields to embed under "expand" */
                     expand?: string;
-                    /** @description Omitted: exact total up to 1000, above that total=1000 and total_exact=false; exact: always exact; none: no total */
+                    /** @description Omitted: exact total up to 1000 (100 for a search with q), above that total=1000 (100) and total_exact=false; exact: always exact; none: no total */
                     count?: string;
+                    /** @description true: list the recycle bin */
+                    deleted?: string;
                 };
                 header?: never;
                 path?: never;
@@ -987,6 +991,8 @@ export interface paths {
                     expand?: string;
                     /** @description fields to return */
                     fields?: string;
+                    /** @description true: read it from the recycle bin */
+                    deleted?: string;
                 };
                 header?: never;
                 path: {
@@ -1200,7 +1206,10 @@ export interface paths {
         };
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description entry id: older entries */
+                    before?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -1215,7 +1224,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": Record<string, never>;
+                        "application/json": {
+                            items?: components["schemas"]["AuditEntry"][];
+                        };
                     };
                 };
                 /** @description error */
@@ -1317,8 +1328,10 @@ export interface paths {
                     q?: string;
                     /** @description Comma list of link fields to embed under "expand" */
                     expand?: string;
-                    /** @description Omitted: exact total up to 1000, above that total=1000 and total_exact=false; exact: always exact; none: no total */
+                    /** @description Omitted: exact total up to 1000 (100 for a search with q), above that total=1000 (100) and total_exact=false; exact: always exact; none: no total */
                     count?: string;
+                    /** @description true: list the recycle bin */
+                    deleted?: string;
                 };
                 header?: never;
                 path?: never;
@@ -1545,6 +1558,8 @@ export interface paths {
                     expand?: string;
                     /** @description fields to return */
                     fields?: string;
+                    /** @description true: read it from the recycle bin */
+                    deleted?: string;
                 };
                 header?: never;
                 path: {
@@ -1758,7 +1773,10 @@ export interface paths {
         };
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description entry id: older entries */
+                    before?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -1773,7 +1791,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": Record<string, never>;
+                        "application/json": {
+                            items?: components["schemas"]["AuditEntry"][];
+                        };
                     };
                 };
                 /** @description error */
@@ -1875,8 +1895,10 @@ export interface paths {
                     q?: string;
                     /** @description Comma list of link fields to embed under "expand" */
                     expand?: string;
-                    /** @description Omitted: exact total up to 1000, above that total=1000 and total_exact=false; exact: always exact; none: no total */
+                    /** @description Omitted: exact total up to 1000 (100 for a search with q), above that total=1000 (100) and total_exact=false; exact: always exact; none: no total */
                     count?: string;
+                    /** @description true: list the recycle bin */
+                    deleted?: string;
                 };
                 header?: never;
                 path?: never;
@@ -2103,6 +2125,8 @@ export interface paths {
                     expand?: string;
                     /** @description fields to return */
                     fields?: string;
+                    /** @description true: read it from the recycle bin */
+                    deleted?: string;
                 };
                 header?: never;
                 path: {
@@ -2316,7 +2340,10 @@ export interface paths {
         };
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description entry id: older entries */
+                    before?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -2331,7 +2358,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": Record<string, never>;
+                        "application/json": {
+                            items?: components["schemas"]["AuditEntry"][];
+                        };
                     };
                 };
                 /** @description error */
@@ -2408,6 +2437,573 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/records/saved_views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Saved views */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Filter expression, e.g. region == "华东" && amount >= 500000 */
+                    filter?: string;
+                    /** @description Comma list of fields, '-' for descending */
+                    sort?: string;
+                    /** @description Page number from 1 */
+                    page?: string;
+                    /** @description Page size, default 50, at most 500 */
+                    per_page?: string;
+                    /** @description Comma list of fields to return */
+                    fields?: string;
+                    /** @description Full-text search (substrings, Chinese included) */
+                    q?: string;
+                    /** @description Comma list of link fields to embed under "expand" */
+                    expand?: string;
+                    /** @description Omitted: exact total up to 1000 (100 for a search with q), above that total=1000 (100) and total_exact=false; exact: always exact; none: no total */
+                    count?: string;
+                    /** @description true: list the recycle bin */
+                    deleted?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items?: components["schemas"]["SavedViews"][];
+                            page?: number;
+                            per_page?: number;
+                            total?: number | null;
+                            total_exact?: boolean;
+                        };
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SavedViews"];
+                };
+            };
+            responses: {
+                /** @description ok */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SavedViews"];
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/records/saved_views/by-external-id/{source}/{external_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Idempotent upsert */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    source: string;
+                    external_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SavedViews"];
+                };
+            };
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SavedViews"];
+                    };
+                };
+                /** @description ok */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SavedViews"];
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/records/saved_views/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** Read */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description link fields to embed */
+                    expand?: string;
+                    /** @description fields to return */
+                    fields?: string;
+                    /** @description true: read it from the recycle bin */
+                    deleted?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SavedViews"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Move to the recycle bin */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "If-Match"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "If-Match"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SavedViews"];
+                };
+            };
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SavedViews"];
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/records/saved_views/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    /** @description entry id: older entries */
+                    before?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items?: components["schemas"]["AuditEntry"][];
+                        };
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/records/saved_views/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SavedViews"];
+                    };
+                };
+                /** @description error */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/records/users": {
         parameters: {
             query?: never;
@@ -2433,8 +3029,10 @@ export interface paths {
                     q?: string;
                     /** @description Comma list of link fields to embed under "expand" */
                     expand?: string;
-                    /** @description Omitted: exact total up to 1000, above that total=1000 and total_exact=false; exact: always exact; none: no total */
+                    /** @description Omitted: exact total up to 1000 (100 for a search with q), above that total=1000 (100) and total_exact=false; exact: always exact; none: no total */
                     count?: string;
+                    /** @description true: list the recycle bin */
+                    deleted?: string;
                 };
                 header?: never;
                 path?: never;
@@ -2661,6 +3259,8 @@ export interface paths {
                     expand?: string;
                     /** @description fields to return */
                     fields?: string;
+                    /** @description true: read it from the recycle bin */
+                    deleted?: string;
                 };
                 header?: never;
                 path: {
@@ -2939,7 +3539,10 @@ export interface paths {
         };
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description entry id: older entries */
+                    before?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -2954,7 +3557,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": Record<string, never>;
+                        "application/json": {
+                            items?: components["schemas"]["AuditEntry"][];
+                        };
                     };
                 };
                 /** @description error */
@@ -3031,10 +3636,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search every readable entity */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description text to find (substring) */
+                    q?: string;
+                    /** @description titles per entity, default 5, at most 20 */
+                    per_entity?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items?: components["schemas"]["SearchGroup"][];
+                        };
+                    };
+                };
+                /** @description error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AuditEntry: {
+            action?: string;
+            actor?: string;
+            /** Format: date-time */
+            at?: string;
+            changes?: {
+                [key: string]: {
+                    new?: unknown;
+                    old?: unknown;
+                };
+            };
+            entity?: string;
+            id?: string;
+            record_id?: string;
+            source?: string;
+            token_id?: string;
+            version?: number;
+        };
         Change: {
             changes?: Record<string, never>;
             entity?: string;
@@ -3065,10 +3749,79 @@ export interface components {
             readonly version?: number;
         };
         Entity: {
-            [key: string]: unknown;
+            actions?: {
+                label?: components["schemas"]["Label"];
+                name?: string;
+            }[];
+            custom?: boolean;
+            fields?: components["schemas"]["Field"][];
+            indexes?: {
+                fields?: string[];
+                unique?: boolean;
+            }[];
+            label?: components["schemas"]["Label"];
+            layouts?: unknown;
+            module?: string;
+            name: string;
+            numbering?: {
+                field?: string;
+                pattern?: string;
+                reset?: string;
+            };
+            /** @description the caller's actions on the entity (read only) */
+            permissions?: string[];
+            /** @description fields the caller may not change (read only) */
+            readonly_fields?: string[];
+            system?: boolean;
+            title_field?: string;
+            views?: unknown;
         };
         Field: {
-            [key: string]: unknown;
+            currency?: string;
+            custom?: boolean;
+            default?: unknown;
+            expression?: string;
+            fields?: components["schemas"]["Field"][];
+            help?: components["schemas"]["Label"];
+            index?: boolean;
+            label?: components["schemas"]["Label"];
+            max?: string;
+            max_length?: number;
+            min?: string;
+            name: string;
+            of?: string;
+            op?: string;
+            options?: (string | {
+                color?: string;
+                label?: components["schemas"]["Label"];
+                value?: string;
+            })[];
+            options_from?: string;
+            pattern?: string;
+            readonly?: boolean;
+            required?: boolean;
+            required_if?: string;
+            result_type?: string;
+            scale?: number;
+            searchable?: boolean;
+            secret?: boolean;
+            source?: string;
+            target?: string;
+            /** @enum {string} */
+            type: "address" | "autonumber" | "barcode" | "boolean" | "date" | "datetime" | "decimal" | "department" | "email" | "file" | "formula" | "geo" | "image" | "integer" | "json" | "link" | "long_text" | "money" | "multi_link" | "multi_select" | "percent" | "phone" | "rating" | "rich_text" | "rollup" | "select" | "signature" | "subtable" | "tags" | "text" | "time" | "url" | "user";
+            unique?: boolean;
+            visible_if?: string;
+        };
+        /** @description a text by language */
+        Label: {
+            en?: string;
+            "zh-CN"?: string;
+        };
+        Me: {
+            admin?: boolean;
+            csrf_token?: string;
+            roles?: string[];
+            user?: Record<string, never>;
         };
         Problem: {
             code?: string;
@@ -3117,6 +3870,47 @@ export interface components {
             /** Format: date-time */
             readonly updated_at?: string;
             readonly version?: number;
+        };
+        /** Saved views */
+        SavedViews: {
+            /** Columns */
+            columns?: string[] | null;
+            /** Format: date-time */
+            readonly created_at?: string;
+            readonly created_by?: string | null;
+            /** Entity */
+            entity: string | null;
+            /** Filter */
+            filter?: string | null;
+            /** Kanban field */
+            group_by?: string | null;
+            readonly id?: string;
+            /** Default view */
+            is_default?: boolean | null;
+            /**
+             * Kind
+             * @enum {string|null}
+             */
+            kind?: null | "list" | "kanban";
+            /** Name */
+            name: string | null;
+            owner?: string | null;
+            /** Shared with everyone */
+            shared?: boolean | null;
+            /** Sort */
+            sort?: string | null;
+            /** Format: date-time */
+            readonly updated_at?: string;
+            readonly version?: number;
+        };
+        SearchGroup: {
+            entity?: string;
+            has_more?: boolean;
+            items?: {
+                id?: string;
+                title?: unknown;
+            }[];
+            label?: components["schemas"]["Label"];
         };
         /** Users */
         Users: {

@@ -117,5 +117,52 @@ export interface FileInfo {
   sha256: string
 }
 
+/** A saved list or kanban view (a record of the system entity saved_views). */
+export interface SavedView extends RecordData {
+  name: string
+  entity: string
+  kind: 'list' | 'kanban' | null
+  columns: string[] | null
+  filter: string | null
+  sort: string | null
+  group_by: string | null
+  shared: boolean | null
+  is_default: boolean | null
+}
+
+/** One entity's hits of the global search (GET /search). */
+export interface SearchGroup {
+  entity: string
+  label?: Label
+  items: { id: string; title: string | null }[]
+  has_more: boolean
+}
+
+/** An API token as listed (the secret only in the create answer). */
+export interface ApiToken {
+  id: string
+  name: string
+  prefix: string
+  scopes: string[]
+  expires_at: string | null
+  revoked_at: string | null
+  created_at: string
+  last_used_at: string | null
+  token?: string
+}
+
+export type Scope = 'own' | 'department' | 'department_tree' | 'regions' | 'all' | 'filter'
+
+/** One line of a role's permissions (API.md "roles"). */
+export interface Grant {
+  entity: string
+  actions: Permission[]
+  scope: Scope
+  regions?: string[]
+  filter?: string
+  hidden_fields?: string[]
+  readonly_fields?: string[]
+}
+
 export type Problem = components['schemas']['Problem']
 export type FieldErrorItem = NonNullable<Problem['errors']>[number]

@@ -1,6 +1,6 @@
 // Display formatting. Money and decimals arrive as strings and are formatted
 // as strings: no value passes through a binary float.
-import type { FieldMeta } from '@/api/types'
+import type { FieldMeta, FieldOption } from '@/api/types'
 import { label, locale } from '@/i18n'
 
 const CURRENCY_SYMBOL: Record<string, string> = { CNY: '¥', RMB: '¥', USD: '$', EUR: '€', GBP: '£', JPY: 'JP¥', HKD: 'HK$', TWD: 'NT$' }
@@ -75,14 +75,15 @@ export function formatTime(v: unknown): string {
   return v.length >= 5 ? v.slice(0, 5) : v
 }
 
-export function optionLabel(f: FieldMeta, value: unknown): string {
+/** optionLabel is the label of a select value; `options` overrides the field's own (options_from). */
+export function optionLabel(f: FieldMeta, value: unknown, options: FieldOption[] | undefined = f.options): string {
   const s = value === null || value === undefined ? '' : String(value)
-  const o = f.options?.find((x) => x.value === s)
+  const o = options?.find((x) => x.value === s)
   return o ? label(o.label, o.value) : s
 }
 
-export function optionColor(f: FieldMeta, value: unknown): string | undefined {
-  return f.options?.find((x) => x.value === value)?.color
+export function optionColor(f: FieldMeta, value: unknown, options: FieldOption[] | undefined = f.options): string | undefined {
+  return options?.find((x) => x.value === value)?.color
 }
 
 export function formatBytes(n: number): string {

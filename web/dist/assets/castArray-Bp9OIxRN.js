@@ -1,1 +1,0 @@
-import{pt as e}from"./i18n-DRMzPJpq.js";function t(){if(!arguments.length)return[];var t=arguments[0];return e(t)?t:[t]}export{t};

@@ -1,1 +1,0 @@
-import{gt as e,pt as t,ut as n}from"./vue-D-0ue_cC.js";var r=`(max-width: 768px)`;function i(r){let i=window.matchMedia(r),a=e(i.matches),o=e=>{a.value=e.matches};return i.addEventListener(`change`,o),n()&&t(()=>i.removeEventListener(`change`,o)),a}function a(){return i(r)}export{a as t};
