@@ -98,3 +98,13 @@ func TestPasswordChange(t *testing.T) {
 	gm := admin.do("GET", `/api/v1/records/users?filter=login%20==%20"gm"`, nil, nil).want(200).items()[0]["id"].(string)
 	e.as("rep.south").do("POST", "/api/v1/records/users/"+gm+"/actions/set_password", map[string]any{"password": "x-x-x-x-x-1"}, nil).want(403)
 }
+
+// TestDepartmentDelete: a department with sub-departments or members stays.
+func TestDepartmentDelete(t *testing.T) {
+	e := newEnv(t)
+	admin := e.as("admin")
+	sales := admin.do("GET", `/api/v1/records/departments?filter=code%20==%20"SALES"`, nil, nil).want(200).items()[0]["id"].(string)
+	admin.do("DELETE", "/api/v1/records/departments/"+sales, nil, nil).want(409)
+	empty := admin.do("POST", "/api/v1/records/departments", map[string]any{"name": "临时组", "code": "TMP", "parent": sales}, nil).want(201).json()["id"].(string)
+	admin.do("DELETE", "/api/v1/records/departments/"+empty, nil, nil).want(204)
+}

@@ -77,6 +77,7 @@ var messages = map[string]msg{
 	"outside_scope":         {"保存后记录将超出您的数据权限范围", "After this change the record would be outside your data scope"},
 	"admin_only":            {"仅管理员可操作", "Administrators only"},
 	"unique_violation":      {"{field} 的值已被其他记录使用", "The value of {field} is already taken"},
+	"department_not_empty":  {"部门下还有 {children} 个子部门和 {members} 名成员，不能删除", "The department still has {children} sub-departments and {members} members"},
 	"share_view_admin_only": {"只有管理员可以共享视图", "Only administrators can share a view"},
 	"concurrent_update":     {"记录正被他人同时修改，请重试", "The record is being changed concurrently; try again"},
 	"version_mismatch":      {"记录已被他人修改（当前版本 {current}）", "The record was changed (now version {current})"},

@@ -196,6 +196,9 @@ func fieldNames(e *meta.Entity) []string {
 
 // beforeDepartment refuses cycles in the tree.
 func (o *Org) beforeDepartment(ctx context.Context, c *records.Change) error {
+	if c.Op == records.OpDelete {
+		return o.departmentEmpty(ctx, c.Old.ID())
+	}
 	if c.New == nil || c.Old == nil {
 		return nil
 	}
@@ -214,6 +217,22 @@ func (o *Org) beforeDepartment(ctx context.Context, c *records.Change) error {
 			return err
 		}
 		parent = next.Int64
+	}
+	return nil
+}
+
+// departmentEmpty refuses to delete a department that still has live
+// sub-departments or members: they would point at a department in the
+// recycle bin, and scopes by department would silently change.
+func (o *Org) departmentEmpty(ctx context.Context, id int64) error {
+	var children, members int64
+	if err := o.db.QueryRow(ctx, `SELECT
+		(SELECT COUNT(*) FROM r_departments WHERE parent = ? AND deleted_at IS NULL),
+		(SELECT COUNT(*) FROM r_users WHERE department = ? AND deleted_at IS NULL)`, id, id).Scan(&children, &members); err != nil {
+		return err
+	}
+	if children > 0 || members > 0 {
+		return apperr.New(apperr.ErrConflict, "department_not_empty", "children", children, "members", members)
 	}
 	return nil
 }
