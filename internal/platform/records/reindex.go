@@ -10,9 +10,6 @@ import (
 	"github.com/tenon-crm/tenon/internal/platform/meta"
 )
 
-// reindexBatch is how many records one rebuild transaction covers.
-const reindexBatch = 2000
-
 // RebuildSearchIfStale rebuilds every entity's search index when it was
 // built by an older SearchVersion (or never recorded), then records the
 // version. It reads only the stored search text, so it is safe to rerun
@@ -61,25 +58,8 @@ func (s *Service) rebuildSearch(ctx context.Context, e *meta.Entity, progress fu
 	var after int64
 	done := 0
 	for {
-		type row struct {
-			id   int64
-			text string
-		}
-		var batch []row
-		rows, err := d.Query(ctx, "SELECT id, COALESCE(search, '') FROM "+table+" WHERE id > ? ORDER BY id LIMIT ?", after, reindexBatch)
+		batch, err := s.pendingRows(ctx, e, after)
 		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.id, &r.text); err != nil {
-				rows.Close()
-				return err
-			}
-			batch = append(batch, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		if len(batch) == 0 {
