@@ -66,7 +66,7 @@ func TestChangeFeedUnderConcurrentWriters(t *testing.T) {
 	// The tail committed after the follower's last look. On PostgreSQL the
 	// feed also waits for every older transaction of the server (other
 	// tests run beside this one), so look again until it has caught up.
-	for i := 0; i < 100 && len(seen) < writers*each; i++ {
+	for i := 0; i < 400 && len(seen) < writers*each; i++ {
 		poll()
 		if len(seen) < writers*each {
 			time.Sleep(50 * time.Millisecond)
