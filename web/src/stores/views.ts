@@ -154,3 +154,20 @@ export function viewLocation(entity: string, v: SavedView): { path: string; quer
 export function sameColumns(a: string[] | null | undefined, b: string[] | null | undefined): boolean {
   return JSON.stringify(a ?? []) === JSON.stringify(b ?? [])
 }
+
+const columnsKey = (entity: string) => `tenon.cols.${entity}`
+
+/** storedColumns: the columns the user picked for an entity's list outside any view (this browser only), or null. */
+export function storedColumns(entity: string): string[] | null {
+  try {
+    return JSON.parse(localStorage.getItem(columnsKey(entity)) || 'null')
+  } catch {
+    return null
+  }
+}
+
+/** storeColumns keeps the picked columns; null forgets them. */
+export function storeColumns(entity: string, columns: string[] | null) {
+  if (columns) localStorage.setItem(columnsKey(entity), JSON.stringify(columns))
+  else localStorage.removeItem(columnsKey(entity))
+}

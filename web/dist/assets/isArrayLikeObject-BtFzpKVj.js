@@ -1,1 +1,0 @@
-import{F as e,I as t,P as n}from"./errors-D9TVmofL.js";import{N as r}from"./use-empty-values-B9BAR7WO.js";import{gt as i}from"./i18n--gl4IGRY.js";function a(r,i){return e(n(r,i,t),r+``)}function o(e){return i(e)&&r(e)}export{a as n,o as t};

@@ -1,1 +1,0 @@
-import{_t as e,dt as t,mt as n}from"./vue-ukc0lMa8.js";var r=`(max-width: 768px)`;function i(r){let i=window.matchMedia(r),a=e(i.matches),o=e=>{a.value=e.matches};return i.addEventListener(`change`,o),t()&&n(()=>i.removeEventListener(`change`,o)),a}function a(){return i(r)}export{a as t};

@@ -1,1 +1,0 @@
-import{kt as e}from"./vue-ukc0lMa8.js";var t=(e=``)=>e.replace(/[|\\{}()[\]^$+*?.]/g,`\\$&`).replace(/-/g,`\\x2d`),n=t=>e(t);export{t as n,n as t};
