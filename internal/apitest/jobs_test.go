@@ -40,3 +40,40 @@ func TestJobsAdmin(t *testing.T) {
 }
 
 func jobIDString(j jobs.Job) string { return strconv.FormatInt(j.ID, 10) }
+
+// TestHousekeeping: the hourly job deletes expired sessions and stored
+// idempotent responses older than a day, and keeps live ones.
+func TestHousekeeping(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	admin := e.as("admin")
+	admin.do("POST", "/api/v1/records/regions", map[string]any{"code": "HK", "name": "香港"}, map[string]string{"Idempotency-Key": "fresh-1"}).want(201)
+	d := e.app.DB
+	old := time.Now().Add(-25 * time.Hour).UnixMicro()
+	if _, err := d.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, status, headers, body, created_at) VALUES (1, 'stale-1', 'x', 201, '{}', ?, ?)`, []byte("{}"), old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Exec(ctx, `INSERT INTO sessions (id, user_id, csrf, created_at, expires_at, last_seen_at, ip, user_agent) VALUES ('gone', 1, 'c', ?, ?, ?, '', '')`, old, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.Jobs.Enqueue(ctx, "platform.housekeeping", nil, jobs.EnqueueOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.app.Jobs.RunDue(ctx); err != nil || n != 1 {
+		t.Fatalf("ran %d jobs: %v", n, err)
+	}
+	count := func(q string) int {
+		var n int
+		if err := d.QueryRow(ctx, q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if count(`SELECT COUNT(*) FROM idempotency_keys WHERE key = 'stale-1'`) != 0 || count(`SELECT COUNT(*) FROM sessions WHERE id = 'gone'`) != 0 {
+		t.Fatal("expired rows left")
+	}
+	if count(`SELECT COUNT(*) FROM idempotency_keys WHERE key = 'fresh-1'`) != 1 {
+		t.Fatal("a live idempotency key was deleted")
+	}
+	admin.do("GET", "/api/v1/auth/me", nil, nil).want(200) // a live session stays
+}

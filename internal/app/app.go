@@ -142,6 +142,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Access.AddBaseline(append(org.Grants(), views.Grants()...)...)
 	a.API = httpapi.New(httpapi.Deps{Log: cfg.Log, DB: d, Meta: a.Meta, Records: a.Records, Auth: a.Auth, Access: a.Access,
 		Files: a.Files, Outbox: a.Outbox, Jobs: a.Jobs, Version: Version, SecureCookies: cfg.SecureCookies, UI: uiHandler()})
+	a.Jobs.Register(housekeepingKind, a.housekeeping, jobs.HandlerOptions{Timeout: 5 * time.Minute})
 	return a, nil
 }
 
@@ -235,6 +236,9 @@ func (a *App) Serve(ctx context.Context) error {
 	go func() { errc <- srv.Serve(ln) }()
 	go a.refreshMeta(ctx)
 	go a.Records.RunSearchIndexer(ctx, func(err error) { a.Log.Warn("search indexer", "err", err) })
+	if _, err := a.Jobs.UpsertSchedule(ctx, jobs.ScheduleDef{Name: housekeepingKind, Spec: "@hourly", Kind: housekeepingKind}); err != nil {
+		return err
+	}
 	jobsDone := make(chan error, 1)
 	go func() { jobsDone <- a.Jobs.Run(ctx) }()
 	a.Log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", string(a.DB.Kind), "version", Version)
@@ -272,4 +276,16 @@ func (a *App) refreshMeta(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// housekeepingKind is the hourly job that deletes what has expired: sessions,
+// login attempts and stored idempotent responses (done and dead jobs are
+// purged by the job queue itself).
+const housekeepingKind = "platform.housekeeping"
+
+func (a *App) housekeeping(ctx context.Context, _ *jobs.Job) error {
+	if err := a.Auth.PurgeExpired(ctx); err != nil {
+		return err
+	}
+	return a.API.PurgeIdempotencyKeys(ctx)
 }

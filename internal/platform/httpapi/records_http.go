@@ -106,6 +106,17 @@ func (s *Server) searchAll(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// IdempotencyTTL is how long a stored response answers a repeated
+// Idempotency-Key.
+const IdempotencyTTL = 24 * time.Hour
+
+// PurgeIdempotencyKeys deletes stored responses older than IdempotencyTTL
+// (run by the hourly housekeeping job).
+func (s *Server) PurgeIdempotencyKeys(ctx context.Context) error {
+	_, err := s.DB.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, time.Now().Add(-IdempotencyTTL).UnixMicro())
+	return err
+}
+
 func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, status int, entity string, rec records.Record) {
 	id := strconv.FormatInt(rec.ID(), 10)
 	w.Header().Set("ETag", `"`+strconv.FormatInt(rec.Version(), 10)+`"`)
@@ -197,7 +208,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 		var created int64
 		err := s.DB.QueryRow(ctx, `SELECT request_hash, status, headers, body, created_at FROM idempotency_keys WHERE user_id = ? AND key = ?`,
 			p.UserID, key).Scan(&h, &status, &hdr, &stored, &created)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && time.Since(time.UnixMicro(created)) > 24*time.Hour) {
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && time.Since(time.UnixMicro(created)) > IdempotencyTTL) {
 			return false, nil
 		}
 		if err != nil {
@@ -220,7 +231,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 		// Only an expired key may be replaced; a live one makes the INSERT
 		// below fail, and the caller gets the first response.
 		if _, err := s.DB.Exec(ctx, `DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND created_at < ?`,
-			p.UserID, key, time.Now().Add(-24*time.Hour).UnixMicro()); err != nil {
+			p.UserID, key, time.Now().Add(-IdempotencyTTL).UnixMicro()); err != nil {
 			return err
 		}
 		var err error
