@@ -156,6 +156,9 @@ func (t textType) Normalize(f *Field, v any) (any, error) {
 		}
 		s = strings.TrimSpace(s)
 	}
+	if t.name == "rich_text" {
+		s = sanitizeRich(s)
+	}
 	if s == "" {
 		return nil, nil
 	}
@@ -205,7 +208,12 @@ func (t textType) FromDB(_ db.Dialect, _ *Field, v any) (any, error) {
 	return fmt.Sprint(v), nil
 }
 func (t textType) JSON(_ *Field, v any) any    { return v }
-func (t textType) Text(_ *Field, v any) string { return asString(v) }
+func (t textType) Text(_ *Field, v any) string {
+	if t.name == "rich_text" {
+		return richText(asString(v))
+	}
+	return asString(v)
+}
 
 // HasOption reports whether s is one of the field's options.
 func (f *Field) HasOption(s string) bool {
