@@ -67,6 +67,12 @@ func (e *env) as(login string) *client {
 	if login == "admin" {
 		pw = "admin-pass-1"
 	}
+	return e.login(login, pw)
+}
+
+// login signs in with a password and returns that browser session.
+func (e *env) login(login, pw string) *client {
+	e.t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &client{e: e, hc: &http.Client{Jar: jar}}
 	res := c.do("POST", "/api/v1/auth/login", map[string]any{"login": login, "password": pw}, nil)

@@ -77,3 +77,30 @@ func TestHousekeeping(t *testing.T) {
 	}
 	admin.do("GET", "/api/v1/auth/me", nil, nil).want(200) // a live session stays
 }
+
+// TestAdminManagesAllTokens: an administrator sees and revokes another
+// administrator's API token; the scopes a token may have are listed.
+func TestAdminManagesAllTokens(t *testing.T) {
+	e := newEnv(t)
+	admin := e.as("admin")
+	roles := admin.do("GET", `/api/v1/records/roles?filter=name%20==%20"admin"`, nil, nil).want(200).items()
+	ops := admin.do("POST", "/api/v1/records/users", map[string]any{"login": "ops", "name": "运维", "roles": []string{roles[0]["id"].(string)}}, nil).want(201).json()
+	admin.do("POST", "/api/v1/records/users/"+ops["id"].(string)+"/actions/set_password", map[string]any{"password": "ops-pass-123"}, nil).want(204)
+	opsClient := e.login("ops", "ops-pass-123")
+	tok := opsClient.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "erp", "scopes": []string{"records:read"}}, nil).want(201).json()
+	bearer := map[string]string{"Authorization": "Bearer " + tok["token"].(string)}
+	e.anon().do("GET", "/api/v1/records/regions", nil, bearer).want(200)
+
+	if mine := admin.do("GET", "/api/v1/auth/tokens", nil, nil).want(200).json()["items"].([]any); len(mine) != 0 {
+		t.Fatalf("admin's own list shows others' tokens: %v", mine)
+	}
+	all := admin.do("GET", "/api/v1/auth/tokens?user=all", nil, nil).want(200).json()["items"].([]any)
+	if len(all) != 1 || all[0].(map[string]any)["user_id"] != ops["id"] {
+		t.Fatalf("all tokens: %v", all)
+	}
+	admin.do("DELETE", "/api/v1/auth/tokens/"+tok["id"].(string), nil, nil).want(204)
+	e.anon().do("GET", "/api/v1/records/regions", nil, bearer).want(401)
+	if sc := e.as("rep.east").do("GET", "/api/v1/auth/scopes", nil, nil).want(200).json()["items"].([]any); len(sc) < 3 {
+		t.Fatalf("scopes: %v", sc)
+	}
+}

@@ -213,7 +213,17 @@ func (s *Service) AuthenticateToken(ctx context.Context, bearer string) (Token, 
 // ListTokens returns all of userID's tokens, revoked and expired ones too,
 // newest first.
 func (s *Service) ListTokens(ctx context.Context, userID int64) ([]Token, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id DESC`, userID)
+	return s.listTokens(ctx, `WHERE user_id = ?`, userID)
+}
+
+// ListAllTokens returns every user's tokens, newest first (for
+// administrators, who revoke a leaving employee's integrations).
+func (s *Service) ListAllTokens(ctx context.Context) ([]Token, error) {
+	return s.listTokens(ctx, ``)
+}
+
+func (s *Service) listTokens(ctx context.Context, where string, args ...any) ([]Token, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+tokenColumns+` FROM api_tokens `+where+` ORDER BY created_at DESC, id DESC`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("auth: list tokens: %w", err)
 	}
@@ -235,9 +245,19 @@ func (s *Service) ListTokens(ctx context.Context, userID int64) ([]Token, error)
 // RevokeToken revokes one of userID's own tokens. A token of another user
 // is ErrNotFound, like one that does not exist; revoking twice is fine.
 func (s *Service) RevokeToken(ctx context.Context, userID, tokenID int64) error {
+	return s.revokeToken(ctx, tokenID, `id = ? AND user_id = ?`, tokenID, userID)
+}
+
+// RevokeAnyToken revokes a token of any user (for administrators).
+func (s *Service) RevokeAnyToken(ctx context.Context, tokenID int64) error {
+	return s.revokeToken(ctx, tokenID, `id = ?`, tokenID)
+}
+
+func (s *Service) revokeToken(ctx context.Context, tokenID int64, where string, args ...any) error {
 	return s.db.WithTx(ctx, func(ctx context.Context) error {
 		var revoked sql.NullInt64
-		err := s.db.QueryRow(ctx, `SELECT revoked_at FROM api_tokens WHERE id = ? AND user_id = ?`, tokenID, userID).Scan(&revoked)
+		var userID int64
+		err := s.db.QueryRow(ctx, `SELECT revoked_at, user_id FROM api_tokens WHERE `+where, args...).Scan(&revoked, &userID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.NotFound()
 		}

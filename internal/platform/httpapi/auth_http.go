@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tenon-crm/tenon/internal/platform/apperr"
+	"github.com/tenon-crm/tenon/internal/platform/auth"
 	"github.com/tenon-crm/tenon/internal/platform/records"
 )
 
@@ -82,6 +83,7 @@ type tokenRequest struct {
 
 type tokenJSON struct {
 	ID         string     `json:"id"`
+	UserID     string     `json:"user_id"`
 	Name       string     `json:"name"`
 	Prefix     string     `json:"prefix"`
 	Scopes     []string   `json:"scopes"`
@@ -114,15 +116,28 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// listTokens lists the caller's tokens; ?user=all lists everyone's, for
+// administrators.
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
-	ts, err := s.Auth.ListTokens(r.Context(), principal(r).UserID)
+	p := principal(r)
+	var ts []auth.Token
+	var err error
+	if r.URL.Query().Get("user") == "all" {
+		if !p.Admin {
+			return errAdminOnly
+		}
+		ts, err = s.Auth.ListAllTokens(r.Context())
+	} else {
+		ts, err = s.Auth.ListTokens(r.Context(), p.UserID)
+	}
 	if err != nil {
 		return err
 	}
 	out := make([]tokenJSON, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, tokenJSON{ID: strconv.FormatInt(t.ID, 10), Name: t.Name, Prefix: t.Prefix, Scopes: t.Scopes,
-			ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt})
+		out = append(out, tokenJSON{ID: strconv.FormatInt(t.ID, 10), UserID: strconv.FormatInt(t.UserID, 10), Name: t.Name,
+			Prefix: t.Prefix, Scopes: t.Scopes, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt, CreatedAt: t.CreatedAt,
+			LastUsedAt: t.LastUsedAt})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})
 	return nil
@@ -133,9 +148,22 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return errBadID
 	}
-	if err := s.Auth.RevokeToken(r.Context(), principal(r).UserID, id); err != nil {
+	// Administrators revoke anyone's token; others only their own.
+	p := principal(r)
+	if p.Admin {
+		err = s.Auth.RevokeAnyToken(r.Context(), id)
+	} else {
+		err = s.Auth.RevokeToken(r.Context(), p.UserID, id)
+	}
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// scopes lists the scopes a token may be given, for the token screen.
+func (s *Server) scopes(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]any{"items": auth.AllScopes()})
 	return nil
 }

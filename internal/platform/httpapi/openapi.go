@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sort"
 
+	"github.com/tenon-crm/tenon/internal/platform/auth"
 	"github.com/tenon-crm/tenon/internal/platform/meta"
 )
 
@@ -44,6 +45,11 @@ func BuildOpenAPI(entities []*meta.Entity, version string) obj {
 			"system":  boolT, "custom": boolT,
 			"permissions":     obj{"type": "array", "items": str, "description": "the caller's actions on the entity (read only)"},
 			"readonly_fields": obj{"type": "array", "items": str, "description": "fields the caller may not change (read only)"}}},
+		"Token": obj{"type": "object", "properties": obj{"id": str, "user_id": str, "name": str, "prefix": str,
+			"scopes":     obj{"type": "array", "items": obj{"type": "string", "enum": auth.AllScopes()}},
+			"expires_at": obj{"type": []string{"string", "null"}, "format": "date-time"}, "revoked_at": obj{"type": []string{"string", "null"}, "format": "date-time"},
+			"created_at": obj{"type": "string", "format": "date-time"}, "last_used_at": obj{"type": []string{"string", "null"}, "format": "date-time"},
+			"token": obj{"type": "string", "description": "the secret, only in the response that creates it"}}},
 		"Me": obj{"type": "object", "properties": obj{"user": obj{"type": "object"}, "roles": obj{"type": "array", "items": str},
 			"admin": boolT, "csrf_token": str}},
 		"AuditEntry": obj{"type": "object", "properties": obj{"id": str, "entity": str, "record_id": str, "action": str,
@@ -123,8 +129,11 @@ func BuildOpenAPI(entities []*meta.Entity, version string) obj {
 	paths["/api/v1/search"] = obj{"get": obj{"tags": []string{"search"}, "summary": "Search every readable entity",
 		"parameters": []obj{qp("q", "text to find (substring)"), qp("per_entity", "titles per entity, default 5, at most 20")},
 		"responses":  merge(ok("200", obj{"type": "object", "properties": obj{"items": obj{"type": "array", "items": ref("SearchGroup")}}}), errResp("400", "401"))}}
+	paths["/api/v1/auth/scopes"] = obj{"get": obj{"tags": []string{"auth"}, "summary": "Scopes an API token may have",
+		"responses": ok("200", obj{"type": "object", "properties": obj{"items": obj{"type": "array", "items": obj{"type": "string", "enum": auth.AllScopes()}}}})}}
 	paths["/api/v1/auth/tokens"] = obj{
-		"get":  obj{"tags": []string{"auth"}, "responses": ok("200", obj{"type": "object"})},
+		"get": obj{"tags": []string{"auth"}, "parameters": []obj{qp("user", "all: every user's tokens (administrators)")},
+			"responses": ok("200", obj{"type": "object", "properties": obj{"items": obj{"type": "array", "items": ref("Token")}}})},
 		"post": obj{"tags": []string{"auth"}, "requestBody": jsonBody(obj{"type": "object", "properties": obj{"name": obj{"type": "string"}, "scopes": obj{"type": "array", "items": obj{"type": "string"}}, "expires_at": obj{"type": "string", "format": "date-time"}}}), "responses": merge(ok("201", obj{"type": "object"}), errResp("422"))},
 	}
 	paths["/api/v1/auth/tokens/{id}"] = obj{"delete": obj{"tags": []string{"auth"}, "parameters": []obj{pp("id")}, "responses": merge(obj{"204": obj{"description": "revoked"}}, errResp("404"))}}

@@ -22,6 +22,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/auth/login", s.public(s.login))
 	m.Handle("POST /api/v1/auth/logout", s.public(s.logout))
 	m.Handle("GET /api/v1/auth/me", s.authed("", s.me))
+	m.Handle("GET /api/v1/auth/scopes", s.authed("", s.scopes))
 	m.Handle("GET /api/v1/auth/tokens", s.authed(auth.ScopeAdmin, s.listTokens))
 	m.Handle("POST /api/v1/auth/tokens", s.authed(auth.ScopeAdmin, s.createToken))
 	m.Handle("DELETE /api/v1/auth/tokens/{id}", s.authed(auth.ScopeAdmin, s.revokeToken))

@@ -207,7 +207,7 @@ func (t textType) FromDB(_ db.Dialect, _ *Field, v any) (any, error) {
 	}
 	return fmt.Sprint(v), nil
 }
-func (t textType) JSON(_ *Field, v any) any    { return v }
+func (t textType) JSON(_ *Field, v any) any { return v }
 func (t textType) Text(_ *Field, v any) string {
 	if t.name == "rich_text" {
 		return richText(asString(v))
