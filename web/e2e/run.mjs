@@ -10,7 +10,8 @@
 // detail tabs (related, timeline, files), the address cascade, data scope
 // by region (a rep cannot find another region's record by list, search or
 // URL), the admin screens (permission matrix, users, departments, API
-// tokens), the language switch, and the screens again at 390×844.
+// tokens), the language switch, the screens again at 390×844, and the
+// rich-text editor (toolbar, saved HTML, unsafe HTML from the API inert).
 // Screenshots (zh-CN and en, desktop and phone) go to SHOTS_DIR.
 // The users rep.east / rep.south (password demo1234) and the role sales_rep
 // of the demo company are used when present (`serve --demo`) and created
@@ -881,6 +882,84 @@ try {
     })
     await page.context().close()
   }
+
+  await step('rich text: toolbar bold and list saved as HTML; unsafe HTML from the API is inert (desktop zh-CN, phone en)', async () => {
+    const f = await api.call('POST', `/meta/entities/${ENTITY}/fields`, {
+      name: 'notes',
+      type: 'rich_text',
+      label: { 'zh-CN': '纪要正文', en: 'Notes' },
+    })
+    expect(f.status === 201, `add rich_text field: HTTP ${f.status} ${JSON.stringify(f.body)}`)
+    const bad = await mustCreate(ENTITY, {
+      subject: 'E2E 富文本 XSS',
+      notes: '<img src=x onerror=alert(1)><script>alert(2)</script><p>ok</p>',
+    })
+    for (const [lang, opts, device] of [
+      ['zh-CN', { viewport: { width: 1366, height: 860 } }, 'desktop'],
+      ['en', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }, 'phone'],
+    ]) {
+      const zh = lang === 'zh-CN'
+      if (zh) await api.call('PATCH', `/records/users/${(await api.call('GET', '/auth/me')).body.user.id}`, { language: 'zh-CN' })
+      page = await newPage(opts)
+      const dialogs = []
+      page.on('dialog', (d) => {
+        dialogs.push(`${d.type()}: ${d.message()}`)
+        d.dismiss().catch(() => {})
+      })
+      await page.goto(BASE_URL + '/login')
+      if (!zh) {
+        await page.locator('[data-test="login-lang-en"]').click()
+        await page.waitForFunction(() => document.documentElement.lang === 'en')
+      }
+      await login(page)
+      await page.waitForURL((u) => !u.pathname.startsWith('/login'))
+      await page.goto(`${BASE_URL}/e/${ENTITY}/new`)
+      await page.locator('[data-test=record-form]').waitFor()
+      const subject = `E2E 富文本 ${lang}`
+      await page.locator('[data-field=subject] input').fill(subject)
+      const box = page.locator('[data-field=notes]')
+      const ed = box.locator('[data-test=rt-editor]')
+      await ed.waitFor()
+      expect((await ed.getAttribute('role')) === 'textbox' && (await ed.getAttribute('aria-multiline')) === 'true', 'editor role and aria-multiline')
+      const boldBtn = box.locator('[data-test=rt-bold]')
+      expect((await boldBtn.getAttribute('aria-label')) === (zh ? '加粗' : 'Bold'), `bold button label: ${await boldBtn.getAttribute('aria-label')}`)
+      await ed.click()
+      await page.keyboard.type(zh ? '重点客户' : 'Key account')
+      await page.keyboard.press('ControlOrMeta+A')
+      await boldBtn.click()
+      expect((await boldBtn.getAttribute('aria-pressed')) === 'true', 'bold button pressed after making the text bold')
+      await page.keyboard.press('End')
+      await page.keyboard.press('Enter')
+      await box.locator('[data-test=rt-ul]').click()
+      await page.keyboard.type(zh ? '第一项' : 'First item')
+      await page.keyboard.press('Enter')
+      await page.keyboard.type(zh ? '第二项' : 'Second item')
+      const html = await ed.innerHTML()
+      expect(/<(b|strong)>/.test(html) && /<li>/.test(html), `editor HTML after bold and list: ${html}`)
+      if (!zh) await noHorizontalOverflow('rich-text form')
+      await box.scrollIntoViewIfNeeded()
+      await shot(`rich-text-${lang}-${device}`)
+      await page.locator('[data-test=form-save]').click()
+      await page.waitForURL(new RegExp(`/e/${ENTITY}/\\d+$`))
+      const shown = page.locator('[data-field=notes] [data-test=rich-value]')
+      await shown.waitFor()
+      const out = await shown.innerHTML()
+      expect(/<strong>/.test(out) && /<li>/.test(out) && /<ul>/.test(out), `detail shows <strong> and <li>: ${out}`)
+      const stored = await api.call('GET', `/records/${ENTITY}/${page.url().split('/').pop()}`)
+      expect(/<strong>/.test(stored.body.notes) && !/style=|<p><br><\/p><ul>/.test(stored.body.notes), `stored HTML: ${stored.body.notes}`)
+      await shot(`rich-text-detail-${lang}-${device}`, { full: true })
+      // Unsafe HTML posted through the API: the server keeps only "<p>ok</p>".
+      await page.goto(`${BASE_URL}/e/${ENTITY}/${bad.id}`)
+      const v = page.locator('[data-field=notes] [data-test=rich-value]')
+      await v.waitFor()
+      await page.waitForFunction(() => document.querySelector('[data-field=notes] [data-test=rich-value]')?.textContent?.includes('ok'))
+      await page.waitForTimeout(300) // an onerror would fire by now
+      expect((await v.locator('script').count()) === 0, 'no script element inside the rendered value')
+      expect((await v.locator('[onerror]').count()) === 0, 'no event handler inside the rendered value')
+      expect(dialogs.length === 0, `dialogs opened: ${dialogs.join('; ')}`)
+      await page.context().close()
+    }
+  })
 
   await step('no unexpected errors in the browser console', async () => {
     expect(consoleErrors.length === 0, `console errors:\n  ${consoleErrors.join('\n  ')}`)

@@ -150,13 +150,14 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/tokens": {
+    "/api/v1/auth/scopes": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /** Scopes an API token may have */
         get: {
             parameters: {
                 query?: never;
@@ -172,7 +173,49 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": Record<string, never>;
+                        "application/json": {
+                            items?: ("records:read" | "records:write" | "meta:read" | "meta:write" | "files:read" | "files:write" | "admin")[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    /** @description all: every user's tokens (administrators) */
+                    user?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description ok */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items?: components["schemas"]["Token"][];
+                        };
                     };
                 };
             };
@@ -3911,6 +3954,23 @@ export interface components {
                 title?: unknown;
             }[];
             label?: components["schemas"]["Label"];
+        };
+        Token: {
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+            id?: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+            name?: string;
+            prefix?: string;
+            /** Format: date-time */
+            revoked_at?: string | null;
+            scopes?: ("records:read" | "records:write" | "meta:read" | "meta:write" | "files:read" | "files:write" | "admin")[];
+            /** @description the secret, only in the response that creates it */
+            token?: string;
+            user_id?: string;
         };
         /** Users */
         Users: {
