@@ -7,6 +7,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// The zone database travels in the binary: schedules name zones, and a
+	// factory server may have none installed.
+	_ "time/tzdata"
 
 	"github.com/tenon-crm/tenon/internal/cli"
 )

@@ -10,7 +10,9 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
@@ -22,21 +24,46 @@ import (
 
 // env is one Tenon with the demo organisation behind a test HTTP server.
 type env struct {
-	t   testing.TB
-	app *app.App
-	srv *httptest.Server
+	t       testing.TB
+	app     *app.App
+	srv     *httptest.Server
+	cfg     app.Config
+	clients map[string]*client // see c
+	stopped bool
 }
+
+// testClock is a controllable clock for the app, its jobs and sessions.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *testClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // newEnv starts a fresh Tenon: SQLite in a temp dir, or a fresh PostgreSQL
 // database when TENON_TEST_POSTGRES is set.
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return openEnv(t, "tenon_api", nil) }
+
+// openEnv starts a fresh Tenon with the demo organisation; on PostgreSQL
+// its database is named after dbName. A clock (nil: real time) drives the
+// app, its jobs and its sessions, which then last long enough for the
+// months a scenario moves the clock through.
+func openEnv(t testing.TB, dbName string, clk *testClock) *env {
 	t.Helper()
 	dsn := dbtest.SQLite(t)
 	if dbtest.PostgresURL() != "" {
-		dsn = dbtest.Postgres(t, "tenon_api")
+		dsn = dbtest.Postgres(t, dbName)
 	}
 	cfg := app.Config{DSN: dsn, DataDir: t.TempDir(), AdminPassword: "admin-pass-1", Stdout: io.Discard,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), AuthConfig: &auth.Config{MaxFailures: 5, MaxFailuresIP: 1000}}
+	if clk != nil {
+		cfg.Now = clk.Now
+		cfg.AuthConfig.SessionIdle, cfg.AuthConfig.SessionTTL = 400*24*time.Hour, 400*24*time.Hour
+	}
 	ctx := context.Background()
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
@@ -48,9 +75,41 @@ func newEnv(t testing.TB) *env {
 	if err := demo.Load(ctx, a.Records, a.Auth); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.API.Handler())
-	t.Cleanup(func() { srv.Close(); a.Close() })
-	return &env{t: t, app: a, srv: srv}
+	e := &env{t: t, app: a, srv: httptest.NewServer(a.API.Handler()), cfg: cfg, clients: map[string]*client{}}
+	t.Cleanup(e.stop)
+	return e
+}
+
+// stop ends the event streams, the server and the app (once).
+func (e *env) stop() {
+	if e.stopped {
+		return
+	}
+	e.stopped = true
+	e.app.Notify.Close() // open event streams end first, so srv.Close does not wait
+	e.srv.Close()
+	if err := e.app.Close(); err != nil {
+		e.t.Error(err)
+	}
+}
+
+// c is the signed-in session of a demo user, made once per env.
+func (e *env) c(login string) *client {
+	if c, ok := e.clients[login]; ok {
+		return c
+	}
+	c := e.as(login)
+	e.clients[login] = c
+	return c
+}
+
+// userIDs maps the logins of every user to their ids.
+func (e *env) userIDs() map[string]string {
+	out := map[string]string{}
+	for _, u := range e.c("admin").do("GET", "/api/v1/records/users?per_page=100", nil, nil).want(200).items() {
+		out[u["login"].(string)] = u["id"].(string)
+	}
+	return out
 }
 
 // client is a logged-in browser session of one user.

@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tenon-crm/tenon/internal/engine/flow"
+	"github.com/tenon-crm/tenon/internal/engine/rules"
 	"github.com/tenon-crm/tenon/internal/platform/access"
 	"github.com/tenon-crm/tenon/internal/platform/auth"
 	"github.com/tenon-crm/tenon/internal/platform/db"
@@ -27,6 +29,7 @@ import (
 	"github.com/tenon-crm/tenon/internal/platform/httpapi"
 	"github.com/tenon-crm/tenon/internal/platform/jobs"
 	"github.com/tenon-crm/tenon/internal/platform/meta"
+	"github.com/tenon-crm/tenon/internal/platform/notify"
 	"github.com/tenon-crm/tenon/internal/platform/org"
 	"github.com/tenon-crm/tenon/internal/platform/records"
 	"github.com/tenon-crm/tenon/internal/platform/schema"
@@ -67,6 +70,13 @@ type App struct {
 	Files   *files.Service
 	Jobs    *jobs.Queue
 	API     *httpapi.Server
+	// The engines (each wired below in Open):
+	// engines: fields notify
+	Notify *notify.Service // tasks and notifications: Send, SendRobot
+	// engines: fields flow
+	Flow *flow.Engine // approval flows: Start, Submit, Act, Publish
+	// engines: fields rules
+	Rules *rules.Engine // automation rules: hooks, runs, run log, test mode
 }
 
 // Open connects to the database and builds the services; it does not
@@ -103,7 +113,14 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Meta = meta.NewRegistry(d, meta.DefaultTypes(), func(src string, vars []string) (meta.Evaluator, error) {
 		return expr.CompileProgram(src, vars)
 	})
-	for _, fsys := range []fs.FS{access.Entities, views.Entities} {
+	for _, fsys := range []fs.FS{
+		access.Entities,
+		views.Entities,
+		// engines: entities
+		rules.Entities,
+		flow.Entities,
+		notify.Entities,
+	} {
 		if err := a.Meta.AddBuiltin(fsys, "entities"); err != nil {
 			d.Close()
 			return nil, err
@@ -140,8 +157,35 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	org.Install(d, a.Records, a.Auth, a.Access)
 	views.Install(a.Records)
 	a.Access.AddBaseline(append(org.Grants(), views.Grants()...)...)
+	var surfaces []httpapi.Surface
+	// engines: wiring notify
+	a.Notify = notify.New(notify.Options{DB: d, Records: a.Records, Access: a.Access, Jobs: a.Jobs, Now: cfg.Now, Log: cfg.Log})
+	a.Access.AddBaseline(notify.Grants()...)
+	surfaces = append(surfaces, a.Notify.Surface())
+	// engines: wiring flow
+	{
+		var n flow.Notifier
+		if a.Notify != nil {
+			n = a.Notify
+		}
+		a.Flow = flow.New(flow.Config{DB: d, Records: a.Records, Files: a.Files, Jobs: a.Jobs, Notifier: n, Now: cfg.Now, Log: cfg.Log})
+		surfaces = append(surfaces, a.Flow.Surface())
+	}
+	// engines: wiring rules
+	{
+		rc := rules.Config{DB: d, Records: a.Records, Jobs: a.Jobs, Now: cfg.Now, Log: cfg.Log}
+		if a.Notify != nil {
+			rc.Notifier = a.Notify
+		}
+		if a.Flow != nil {
+			rc.Flows = a.Flow
+		}
+		a.Rules = rules.New(rc)
+		surfaces = append(surfaces, a.Rules.Surface())
+	}
 	a.API = httpapi.New(httpapi.Deps{Log: cfg.Log, DB: d, Meta: a.Meta, Records: a.Records, Auth: a.Auth, Access: a.Access,
-		Files: a.Files, Outbox: a.Outbox, Jobs: a.Jobs, Version: Version, SecureCookies: cfg.SecureCookies, UI: uiHandler()})
+		Files: a.Files, Outbox: a.Outbox, Jobs: a.Jobs, Version: Version, SecureCookies: cfg.SecureCookies, UI: uiHandler(),
+		Surfaces: surfaces})
 	a.Jobs.Register(housekeepingKind, a.housekeeping, jobs.HandlerOptions{Timeout: 5 * time.Minute})
 	return a, nil
 }
@@ -239,6 +283,18 @@ func (a *App) Serve(ctx context.Context) error {
 	if _, err := a.Jobs.UpsertSchedule(ctx, jobs.ScheduleDef{Name: housekeepingKind, Spec: "@hourly", Kind: housekeepingKind}); err != nil {
 		return err
 	}
+	// engines: serve
+	if err := a.Rules.Start(ctx); err != nil {
+		return err
+	}
+	go a.Rules.Run(ctx)
+	go a.Flow.Run(ctx)
+	go func() {
+		// Ends the inbox event streams when ctx ends, so Shutdown below does not wait for them.
+		if err := a.Notify.Run(ctx); err != nil {
+			a.Log.Warn("notifications", "err", err)
+		}
+	}()
 	jobsDone := make(chan error, 1)
 	go func() { jobsDone <- a.Jobs.Run(ctx) }()
 	a.Log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", string(a.DB.Kind), "version", Version)

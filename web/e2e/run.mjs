@@ -16,81 +16,31 @@
 // The users rep.east / rep.south (password demo1234) and the role sales_rep
 // of the demo company are used when present (`serve --demo`) and created
 // otherwise. Exits non-zero with a message naming the failed step.
-import { chromium, request } from 'playwright-core'
-import { mkdirSync } from 'node:fs'
+import { request } from 'playwright-core'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import * as lib from './lib.mjs'
+import { BASE_URL, ADMIN_LOGIN, ADMIN_PASSWORD, SHOTS_DIR, expect, apiSession, login } from './lib.mjs'
 
-const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:8080').replace(/\/$/, '')
-const ADMIN_LOGIN = process.env.ADMIN_LOGIN || 'admin'
-const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD
-const SHOTS_DIR = process.env.SHOTS_DIR || '/tmp/tenon-shots'
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
-const HEADED = process.env.HEADED === '1'
-
-if (!ADMIN_PASSWORD) {
-  console.error('e2e: set ADMIN_PASSWORD (and BASE_URL)')
-  process.exit(2)
-}
-mkdirSync(SHOTS_DIR, { recursive: true })
+lib.requireConfig('e2e')
 
 const stamp = Date.now().toString(36)
 const ENTITY = `e2e_visits_${stamp}`
 const REGION_ENTITY = `e2e_deals_${stamp}`
-const REP_PASSWORD = 'demo1234'
+const REP_PASSWORD = lib.DEMO_PASSWORD
 const LABEL = { 'zh-CN': '现场拜访', en: 'Site visit' }
 
-let passed = 0
-let current = ''
+const run = lib.steps()
+const step = run.step
 let page = null
 
 function fail(msg) {
-  throw new Error(msg)
+  lib.fail(msg)
 }
 
-function expect(cond, msg) {
-  if (!cond) fail(msg)
-}
-
-async function step(name, fn) {
-  current = name
-  const t0 = Date.now()
-  await fn()
-  passed++
-  console.log(`ok   ${name} (${Date.now() - t0} ms)`)
-}
-
-async function shot(name, opts = {}) {
-  // Toasts are transient; keep them out of the pictures.
-  await page.evaluate(() => document.querySelectorAll('.el-message').forEach((el) => el.remove()))
-  if (opts.full) await page.evaluate(() => window.scrollTo(0, 0))
-  await page.waitForTimeout(250) // let transitions settle
-  await page.screenshot({ path: join(SHOTS_DIR, `${name}.png`), fullPage: opts.full ?? false })
-}
+const shot = (name, opts) => lib.shot(page, name, opts)
 
 // ------------------------------------------------------------------ API
-
-async function apiSession() {
-  const ctx = await request.newContext({ baseURL: BASE_URL })
-  const res = await ctx.post('/api/v1/auth/login', { data: { login: ADMIN_LOGIN, password: ADMIN_PASSWORD } })
-  if (res.status() !== 200) fail(`API login as ${ADMIN_LOGIN}: HTTP ${res.status()} ${await res.text()}`)
-  const me = await (await ctx.get('/api/v1/auth/me')).json()
-  const headers = { 'X-CSRF-Token': me.csrf_token }
-  return {
-    async call(method, path, data, extra = {}) {
-      const r = await ctx.fetch('/api/v1' + path, { method, data, headers: { ...headers, ...extra } })
-      const text = await r.text()
-      let body = null
-      try {
-        body = text ? JSON.parse(text) : null
-      } catch {
-        body = text
-      }
-      return { status: r.status(), body, headers: r.headers() }
-    },
-    dispose: () => ctx.dispose(),
-  }
-}
 
 const entityDef = {
   name: ENTITY,
@@ -141,20 +91,10 @@ const entityDef = {
 
 // --------------------------------------------------------------- helpers
 
-async function login(p, password = ADMIN_PASSWORD, name = ADMIN_LOGIN) {
-  await p.locator('[data-test=login-name]').fill(name)
-  await p.locator('[data-test=login-password]').fill(password)
-  await p.locator('[data-test=login-submit]').click()
-}
-
 const q = (s) => encodeURIComponent(s)
 
 /** findOne returns the first record of entity matching filter, or null. */
-async function findOne(entity, filter) {
-  const r = await api.call('GET', `/records/${entity}?filter=${q(filter)}&per_page=1`)
-  expect(r.status === 200, `find ${entity} ${filter}: HTTP ${r.status} ${JSON.stringify(r.body)}`)
-  return r.body.items[0] ?? null
-}
+const findOne = (entity, filter) => lib.findOne(api, entity, filter)
 
 async function mustCreate(entity, body) {
   const r = await api.call('POST', `/records/${entity}`, body)
@@ -203,17 +143,8 @@ async function dragTo(from, to) {
 const column = (value) => page.locator(`[data-test=kanban-column][data-value="${value}"]`)
 const card = (title) => page.locator('[data-test=kanban-card]', { hasText: title })
 
-async function pickOption(scope, text) {
-  await scope.locator('.el-select__wrapper').first().click()
-  const item = page.locator('.el-select-dropdown__item:visible', { hasText: text }).first()
-  await item.waitFor({ state: 'visible', timeout: 5000 })
-  await item.click()
-}
-
-async function noHorizontalOverflow(what) {
-  const { sw, iw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: window.innerWidth }))
-  expect(sw <= iw + 1, `${what}: the page is ${sw}px wide in a ${iw}px viewport (horizontal overflow)`)
-}
+const pickOption = (scope, text) => lib.pickOption(page, scope, text)
+const noHorizontalOverflow = (what) => lib.noHorizontalOverflow(page, what)
 
 async function waitIdle() {
   await page.waitForLoadState('networkidle').catch(() => {})
@@ -223,19 +154,11 @@ async function text(sel) {
   return (await page.locator(sel).first().innerText()).trim()
 }
 
-async function switchLanguage(to) {
-  await page.locator('[data-test=lang-switch]').click()
-  await page.locator(`[data-test=lang-${to}]:visible`).click()
-  await page.waitForFunction((l) => document.documentElement.lang === l, to)
-}
+const switchLanguage = (to) => lib.switchLanguage(page, to)
 
 // ------------------------------------------------------------------ run
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: !HEADED,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-})
+const browser = await lib.launch()
 const consoleErrors = []
 let api = null
 let recordId = null
@@ -245,17 +168,7 @@ let eastId = null
 let southId = null
 let viewer = null
 
-async function newPage(opts) {
-  const ctx = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...opts })
-  const p = await ctx.newPage()
-  p.setDefaultTimeout(10000)
-  p.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`))
-  p.on('console', (m) => {
-    // 401 on the first /auth/me and the 4xx the tests provoke are expected.
-    if (m.type() === 'error' && !/status of (401|404|412|422)/.test(m.text())) consoleErrors.push(m.text())
-  })
-  return p
-}
+const newPage = (opts) => lib.newPage(browser, consoleErrors, opts)
 
 try {
   await step('API: create a custom entity and add a field', async () => {
@@ -965,15 +878,15 @@ try {
     expect(consoleErrors.length === 0, `console errors:\n  ${consoleErrors.join('\n  ')}`)
   })
 
-  console.log(`\n${passed} passed, 0 failed`)
+  console.log(`\n${run.passed} passed, 0 failed`)
   console.log(`screenshots: ${SHOTS_DIR}`)
 } catch (e) {
-  console.error(`FAIL ${current}: ${e.message}`)
+  console.error(`FAIL ${run.current}: ${e.message}`)
   if (page) {
     await page.screenshot({ path: join(SHOTS_DIR, 'failure.png'), fullPage: true }).catch(() => {})
     console.error(`  url: ${page.url()}; screenshot: ${join(SHOTS_DIR, 'failure.png')}`)
   }
-  console.log(`\n${passed} passed, 1 failed`)
+  console.log(`\n${run.passed} passed, 1 failed`)
   process.exitCode = 1
 } finally {
   await api?.dispose().catch(() => {})

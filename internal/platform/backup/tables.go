@@ -65,14 +65,7 @@ func (t *tableDesc) column(name string) (Column, bool) {
 // table or column not declared here.
 func systemTables() []tableDesc {
 	i, t, b, j, by := TInt, TText, TBool, TJSON, TBytes
-	cols := func(kv ...string) []Column {
-		out := make([]Column, 0, len(kv)/2)
-		for k := 0; k+1 < len(kv); k += 2 {
-			out = append(out, Column{Name: kv[k], Type: kv[k+1]})
-		}
-		return out
-	}
-	return []tableDesc{
+	out := []tableDesc{
 		{name: "meta_entities", order: []string{"name"},
 			columns: cols("name", t, "custom", b, "doc", t, "updated_at", i)},
 		{name: "sequences", order: []string{"key"},
@@ -116,6 +109,18 @@ func systemTables() []tableDesc {
 			columns: cols("name", t, "spec", t, "timezone", t, "kind", t, "payload", j, "enabled", b,
 				"next_run_at", i, "last_run_at", i, "last_job_id", i, "created_at", i, "updated_at", i)},
 	}
+	out = append(out, notifyTables()...)
+	out = append(out, flowTables()...)
+	return append(out, rulesTables()...)
+}
+
+// cols builds a column list from name, type pairs.
+func cols(kv ...string) []Column {
+	out := make([]Column, 0, len(kv)/2)
+	for k := 0; k+1 < len(kv); k += 2 {
+		out = append(out, Column{Name: kv[k], Type: kv[k+1]})
+	}
+	return out
 }
 
 // logicalType maps a field's storage type to the archive's logical type.

@@ -250,6 +250,7 @@ type txState struct {
 	q            Querier
 	beforeCommit []func(ctx context.Context) error
 	afterCommit  []func()
+	savepoints   int // names the next Savepoint
 }
 
 // runBeforeCommit runs the queued before-commit work in order.
@@ -331,6 +332,37 @@ func AfterCommit(ctx context.Context, fn func()) {
 		return
 	}
 	fn()
+}
+
+// Savepoint runs fn inside a savepoint of the transaction in ctx (it needs
+// one). If fn fails, what it wrote is rolled back together with the before-
+// and after-commit work it queued, and the transaction goes on; on
+// PostgreSQL this also clears the aborted state a failed statement leaves.
+// The rule engine uses it to log a failed run in the transaction that
+// would have applied the run's actions.
+func (d *DB) Savepoint(ctx context.Context, fn func(ctx context.Context) error) error {
+	st, ok := ctx.Value(txKey{}).(*txState)
+	if !ok {
+		return errors.New("db: Savepoint outside a transaction")
+	}
+	nb, na := len(st.beforeCommit), len(st.afterCommit)
+	st.savepoints++
+	name := fmt.Sprintf("tenon_sp%d", st.savepoints)
+	if _, err := st.q.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return err
+	}
+	if err := fn(ctx); err != nil {
+		if _, rerr := st.q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		if _, rerr := st.q.ExecContext(ctx, "RELEASE SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		st.beforeCommit, st.afterCommit = st.beforeCommit[:nb], st.afterCommit[:na]
+		return err
+	}
+	_, err := st.q.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+	return err
 }
 
 // WithTx runs fn in a write transaction carried by the context passed to fn.

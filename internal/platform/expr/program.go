@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	exprlang "github.com/expr-lang/expr"
@@ -68,6 +69,9 @@ type Program struct {
 	refs   []string
 	paths  []string
 	budget uint
+	// vms keeps idle VMs so that a run allocates no stack: conditions are
+	// evaluated per record change (rules) and must stay cheap.
+	vms sync.Pool
 }
 
 // Functions lists the functions programs may call.
@@ -171,8 +175,15 @@ func (p *Program) Run(vars map[string]any) (any, error) {
 	if vars == nil {
 		vars = map[string]any{}
 	}
-	machine := vm.VM{MemoryBudget: p.budget}
+	machine, _ := p.vms.Get().(*vm.VM)
+	if machine == nil {
+		machine = &vm.VM{}
+	}
+	machine.MemoryBudget = p.budget
 	out, err := machine.Run(p.prog, vars)
+	// The VM resets its stack and memory count at the start of each run;
+	// the values it still holds are dropped there too.
+	p.vms.Put(machine)
 	if err != nil {
 		reason := "the expression failed"
 		var fe *file.Error
@@ -484,8 +495,8 @@ func (r *rewriter) Visit(node *ast.Node) {
 	case *ast.BinaryNode:
 		switch n.Operator {
 		case "&&", "||", "and", "or":
-			n.Left = call("__bool", n.Left)
-			n.Right = call("__bool", n.Right)
+			n.Left = asBool(n.Left)
+			n.Right = asBool(n.Right)
 		case "??":
 		default:
 			ast.Patch(node, call(opFunc(n.Operator), n.Left, n.Right))
@@ -495,6 +506,23 @@ func (r *rewriter) Visit(node *ast.Node) {
 	case *ast.ChainNode:
 		ast.Patch(node, n.Node)
 	case *ast.ConditionalNode:
-		n.Cond = call("__bool", n.Cond)
+		n.Cond = asBool(n.Cond)
 	}
+}
+
+// asBool wraps n in __bool unless it already gives a bool (a comparison),
+// which saves a call per operand of && and ||.
+func asBool(n ast.Node) ast.Node {
+	switch x := n.(type) {
+	case *ast.BoolNode:
+		return n
+	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok {
+			switch id.Value { // the functions that always give a bool
+			case "__bool", "__eq", "__ne", "__lt", "__le", "__gt", "__ge", "__in", "__contains", "__startsWith", "__endsWith":
+				return n
+			}
+		}
+	}
+	return call("__bool", n)
 }

@@ -337,6 +337,33 @@ func cmpInt(a, b int64) int {
 	return 0
 }
 
+// cmpDecInt compares a decimal with an integer without allocating, when
+// the decimal's coefficient fits in an int64 and its exponent is between
+// -18 and 0 (money and decimal fields, compared with an integer literal in
+// most conditions); ok is false otherwise.
+func cmpDecInt(d decimal.Decimal, i int64) (c int, ok bool) {
+	e := d.Exponent()
+	if e > 0 || e < -18 || d.NumDigits() > 18 {
+		return 0, false
+	}
+	coef := d.CoefficientInt64()
+	p := int64(1)
+	for range -e {
+		p *= 10
+	}
+	whole, frac := coef/p, coef%p // both truncated toward zero
+	if whole != i {
+		return cmpInt(whole, i), true
+	}
+	switch {
+	case frac > 0:
+		return 1, true
+	case frac < 0:
+		return -1, true
+	}
+	return 0, true
+}
+
 // compare orders two non-nil values of comparable types.
 func compare(a, b any, loc *time.Location) (int, error) {
 	if x, ok := asNum(a); ok {
@@ -344,6 +371,14 @@ func compare(a, b any, loc *time.Location) (int, error) {
 			switch {
 			case x.k == nInt && y.k == nInt:
 				return cmpInt(x.i, y.i), nil
+			case x.k == nDec && y.k == nInt:
+				if c, ok := cmpDecInt(x.d, y.i); ok {
+					return c, nil
+				}
+			case x.k == nInt && y.k == nDec:
+				if c, ok := cmpDecInt(y.d, x.i); ok {
+					return -c, nil
+				}
 			case x.k == nFloat && y.k == nFloat:
 				if math.IsNaN(x.f) || math.IsNaN(y.f) {
 					return 0, errors.New("cannot compare NaN")

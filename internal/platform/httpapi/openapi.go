@@ -11,14 +11,20 @@ import (
 // openapi serves an OpenAPI 3.1 document generated from the routes and the
 // entity metadata in force at this moment, custom entities included.
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, BuildOpenAPI(s.Meta.All(), s.Version))
+	writeJSON(w, http.StatusOK, s.Document(s.Version))
 	return nil
+}
+
+// Document is the OpenAPI document of the server's routes and surfaces
+// over the entity metadata in force now.
+func (s *Server) Document(version string) map[string]any {
+	return BuildOpenAPI(s.Meta.All(), version, s.Surfaces...)
 }
 
 type obj = map[string]any
 
-// BuildOpenAPI returns the document for the given entities.
-func BuildOpenAPI(entities []*meta.Entity, version string) obj {
+// BuildOpenAPI returns the document for the given entities and surfaces.
+func BuildOpenAPI(entities []*meta.Entity, version string, surfaces ...Surface) obj {
 	str, boolT, intT := obj{"type": "string"}, obj{"type": "boolean"}, obj{"type": "integer"}
 	schemas := obj{
 		"Problem": obj{"type": "object", "required": []string{"type", "title", "status"}, "properties": obj{
@@ -153,6 +159,7 @@ func BuildOpenAPI(entities []*meta.Entity, version string) obj {
 	paths["/api/v1/files"] = obj{"post": obj{"tags": []string{"files"}, "requestBody": obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": obj{"type": "object", "properties": obj{"file": obj{"type": "string", "format": "binary"}}}}}},
 		"responses": merge(ok("201", obj{"type": "object"}), errResp("413", "422"))}}
 	paths["/api/v1/files/{id}"] = obj{"get": obj{"tags": []string{"files"}, "parameters": []obj{pp("id")}, "responses": merge(obj{"200": obj{"description": "the file"}}, errResp("404"))}}
+	surfacePaths(surfaces, paths, schemas)
 	return obj{
 		"openapi": "3.1.0",
 		"info":    obj{"title": "Tenon API", "version": version, "description": "Self-hosted CRM for manufacturers. Errors are application/problem+json; see the Problem schema."},

@@ -56,6 +56,7 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/files/{id}", s.authed(auth.ScopeFilesRead, s.downloadFile))
 
 	s.jobsRoutes()
+	s.mountSurfaces()
 
 	m.Handle("/api/", s.public(func(w http.ResponseWriter, r *http.Request) error { return errNoRoute }))
 	if s.UI != nil {

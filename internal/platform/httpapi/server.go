@@ -37,6 +37,8 @@ type Deps struct {
 	Outbox  *events.Outbox
 	Jobs    *jobs.Queue // nil: no job endpoints
 	Metrics *Metrics
+	// Surfaces are the engines' and modules' own routes (see Surface).
+	Surfaces []Surface
 	// UI serves the web app at "/" (nil: a plain notice).
 	UI      http.Handler
 	Version string

@@ -150,9 +150,22 @@ var messages = map[string]msg{
 	"invalid_expiry":         {"过期时间无效", "Invalid expiry"},
 }
 
+// catalogs are the message tables: the platform's, then one per engine
+// (each engine's messages live in this package's file named after it).
+var catalogs = []map[string]msg{messages, flowMessages, rulesMessages, notifyMessages}
+
+func lookup(code string) (msg, bool) {
+	for _, c := range catalogs {
+		if m, ok := c[code]; ok {
+			return m, true
+		}
+	}
+	return msg{}, false
+}
+
 // Message renders code in lang with args; unknown codes render the code.
 func Message(lang Lang, code string, args map[string]any) string {
-	m, ok := messages[code]
+	m, ok := lookup(code)
 	if !ok {
 		return code
 	}
@@ -169,10 +182,34 @@ func Message(lang Lang, code string, args map[string]any) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		s = strings.ReplaceAll(s, "{"+k+"}", fmt.Sprint(args[k]))
+		v := args[k]
+		if t, ok := v.(Text); ok {
+			v = Message(lang, t.Code, t.Args)
+		}
+		s = strings.ReplaceAll(s, "{"+k+"}", fmt.Sprint(v))
 	}
 	return s
 }
 
+// Text is a message argument that is itself translated: its code is
+// rendered in the language of the message it fills, with its own args
+// (a status, a reason). Plain values are inserted as they are.
+type Text struct {
+	Code string         `json:"code"`
+	Args map[string]any `json:"args,omitempty"`
+}
+
+// T builds a Text from a code and alternating key/value args.
+func T(code string, kv ...any) Text {
+	t := Text{Code: code}
+	if len(kv) > 0 {
+		t.Args = make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			t.Args[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+	}
+	return t
+}
+
 // Has reports whether a message exists for code.
-func Has(code string) bool { _, ok := messages[code]; return ok }
+func Has(code string) bool { _, ok := lookup(code); return ok }

@@ -41,7 +41,7 @@ func (u Users) ByLogin(ctx context.Context, login string) (int64, bool, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, apperr.NotFound()
 	}
-	return id, truthy(active), err
+	return id, db.Truthy(active), err
 }
 
 // Active reports whether the account exists and is active.
@@ -51,17 +51,7 @@ func (u Users) Active(ctx context.Context, id int64) (bool, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
-	return truthy(active), err
-}
-
-func truthy(v any) bool {
-	switch t := v.(type) {
-	case bool:
-		return t
-	case int64:
-		return t != 0
-	}
-	return false
+	return db.Truthy(active), err
 }
 
 // Install registers hooks and actions on the records service.

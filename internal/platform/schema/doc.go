@@ -20,6 +20,24 @@ var core1SQLite string
 //go:embed 0001_core.postgres.sql
 var core1Postgres string
 
+// The engines' system tables: tasks and notifications
+// (internal/platform/notify), approval flows (internal/engine/flow) and
+// rules (internal/engine/rules).
+var (
+	//go:embed 0005_notify.sqlite.sql
+	notify5SQLite string
+	//go:embed 0005_notify.postgres.sql
+	notify5Postgres string
+	//go:embed 0006_flow.sqlite.sql
+	flow6SQLite string
+	//go:embed 0006_flow.postgres.sql
+	flow6Postgres string
+	//go:embed 0007_rules.sqlite.sql
+	rules7SQLite string
+	//go:embed 0007_rules.postgres.sql
+	rules7Postgres string
+)
+
 // settings: instance-wide values (such as the version of the search index).
 const settings2 = `CREATE TABLE settings (
   key TEXT PRIMARY KEY,
@@ -43,5 +61,8 @@ func Migrations() []db.Migration {
 		{Version: 2, Name: "settings", SQLite: settings2, Postgres: settings2},
 		{Version: 3, Name: "outbox commit order", SQLite: outboxTx3SQLite, Postgres: outboxTx3Postgres},
 		{Version: 4, Name: "jobs", SQLite: jobs.SQLiteDDL, Postgres: jobs.PostgresDDL},
+		{Version: 5, Name: "notifications", SQLite: notify5SQLite, Postgres: notify5Postgres},
+		{Version: 6, Name: "approval flows", SQLite: flow6SQLite, Postgres: flow6Postgres},
+		{Version: 7, Name: "rules", SQLite: rules7SQLite, Postgres: rules7Postgres},
 	}
 }

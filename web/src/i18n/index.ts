@@ -4,6 +4,8 @@ import { createI18n } from 'vue-i18n'
 import { computed, ref } from 'vue'
 import zhCN from './zh-CN'
 import en from './en'
+import flow from './flow'
+import automation from './automation'
 import type { Label } from '@/api/types'
 
 export type Locale = 'zh-CN' | 'en'
@@ -27,7 +29,10 @@ export const i18n = createI18n({
   legacy: false,
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': zhCN, en },
+  messages: {
+    'zh-CN': { ...zhCN, ...flow['zh-CN'], ...automation['zh-CN'] },
+    en: { ...en, ...flow.en, ...automation.en },
+  },
   missingWarn: false,
   fallbackWarn: false,
 })

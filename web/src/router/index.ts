@@ -3,6 +3,8 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { useSession } from '@/stores/session'
 import { useMeta } from '@/stores/meta'
 import { useViews } from '@/stores/views'
+import { flowRoutes } from './flow'
+import { automationRoutes } from './automation'
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
@@ -23,6 +25,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'admin/roles/new', name: 'role-new', component: () => import('@/views/admin/RoleEditor.vue'), meta: { admin: true } },
       { path: 'admin/roles/:id', name: 'role', component: () => import('@/views/admin/RoleEditor.vue'), meta: { admin: true } },
       { path: 'admin/tokens', name: 'tokens', component: () => import('@/views/admin/TokensView.vue'), meta: { admin: true } },
+      ...flowRoutes,
+      ...automationRoutes,
       { path: ':pathMatch(.*)*', name: 'notfound', component: () => import('@/views/NotFound.vue') },
     ],
   },

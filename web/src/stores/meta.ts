@@ -1,12 +1,14 @@
 // Entity metadata as the signed-in user may see it, fetched once per session
 // and refreshed on demand (after a custom entity or field is added).
 import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
+import { computed, ref, shallowRef } from 'vue'
 import { meta as metaApi } from '@/api/endpoints'
 import type { EntityMeta } from '@/api/types'
 
 export const useMeta = defineStore('meta', () => {
-  const entities = ref<EntityMeta[]>([])
+  // Metadata is replaced whole, never edited in place: a shallow ref spares
+  // every read of a field definition the proxy and dependency tracking.
+  const entities = shallowRef<EntityMeta[]>([])
   const loaded = ref(false)
   let pending: Promise<void> | null = null
 

@@ -1,1 +1,0 @@
-import{F as e,I as t,P as n}from"./errors-CGwk47xc.js";import{N as r}from"./use-empty-values-gQqMKZ3i.js";import{gt as i}from"./i18n-BEGf847p.js";function a(r,i){return e(n(r,i,t),r+``)}function o(e){return i(e)&&r(e)}export{a as n,o as t};

@@ -1,1 +1,0 @@
-import{gt as e,pt as t,yt as n}from"./vue-DduYggYD.js";var r=`(max-width: 768px)`;function i(r){let i=window.matchMedia(r),a=n(i.matches),o=e=>{a.value=e.matches};return i.addEventListener(`change`,o),t()&&e(()=>i.removeEventListener(`change`,o)),a}function a(){return i(r)}export{a as t};

@@ -1,0 +1,1 @@
+import{L as e}from"./use-empty-values-BaJxN5Ui.js";var t=t=>[``,...e].includes(t);export{t};
