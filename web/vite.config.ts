@@ -34,6 +34,9 @@ export default defineConfig({
     assetsDir: 'assets',
     target: 'es2022',
     sourcemap: false,
+    // The server reads the manifest to name a deep link's chunks in the page
+    // it serves (see preload.go), so they load beside the entry.
+    manifest: true,
     chunkSizeWarningLimit: 600,
     // Keep the framework in one long-lived chunk so app releases do not
     // invalidate it.
