@@ -80,7 +80,9 @@ func TestPagesNameTheScreensChunks(t *testing.T) {
 		}
 	}
 	pre := func(file string) string { return `<link rel="modulepreload" crossorigin href="/assets/` + file + `">` }
-	css := func(file string) string { return `<link rel="preload" as="style" crossorigin href="/assets/` + file + `">` }
+	css := func(file string) string {
+		return `<link rel="preload" as="style" crossorigin href="/assets/` + file + `">`
+	}
 
 	list := get(t, h, "/e/accounts")
 	has(list, pre("AppLayout-1.js"), pre("EntityList-1.js"), pre("table-1.js"), pre("button-1.js"), css("button-1.css"), css("AppLayout-1.css"))
