@@ -291,6 +291,7 @@ func TestRulesActions(t *testing.T) {
 	target := newHookServer(t)
 	robot := newHookServer(t)
 	re.admin.do("PUT", "/api/v1/notify/settings", map[string]any{"robots_allow_private": true}, nil).want(200)
+	re.admin.do("PUT", "/api/v1/settings/outbound", map[string]any{"allow": []string{strings.TrimPrefix(target.srv.URL, "http://")}}, nil).want(200)
 	channel := re.admin.do("POST", "/api/v1/records/notify_channels", map[string]any{"name": "销售群", "kind": "wecom",
 		"webhook_url": robot.srv.URL + "/robot"}, nil).want(201).json()["id"].(string)
 	flowDef := re.admin.do("POST", "/api/v1/records/flow_definitions", map[string]any{"name": "大单审批", "entity": "rl_deals",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,6 +199,8 @@ func TestRulesOutboundWebhookRetries(t *testing.T) {
 	re := newRulesEnv(t)
 	flaky := newHookServer(t, 500, 503)
 	gone := newHookServer(t, 410)
+	re.admin.do("PUT", "/api/v1/settings/outbound", map[string]any{"allow": []string{strings.TrimPrefix(flaky.srv.URL, "http://"),
+		strings.TrimPrefix(gone.srv.URL, "http://")}}, nil).want(200)
 	call := func(url string) map[string]any {
 		return map[string]any{"type": "call_webhook", "url": url, "secret": "0123456789abcdef"}
 	}

@@ -18,8 +18,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tenon-crm/tenon/internal/engine/exporter"
 	"github.com/tenon-crm/tenon/internal/engine/flow"
+	"github.com/tenon-crm/tenon/internal/engine/importer"
+	"github.com/tenon-crm/tenon/internal/engine/inbound"
 	"github.com/tenon-crm/tenon/internal/engine/rules"
+	"github.com/tenon-crm/tenon/internal/engine/webhooks"
 	"github.com/tenon-crm/tenon/internal/platform/access"
 	"github.com/tenon-crm/tenon/internal/platform/auth"
 	"github.com/tenon-crm/tenon/internal/platform/db"
@@ -29,6 +33,7 @@ import (
 	"github.com/tenon-crm/tenon/internal/platform/httpapi"
 	"github.com/tenon-crm/tenon/internal/platform/jobs"
 	"github.com/tenon-crm/tenon/internal/platform/meta"
+	"github.com/tenon-crm/tenon/internal/platform/netguard"
 	"github.com/tenon-crm/tenon/internal/platform/notify"
 	"github.com/tenon-crm/tenon/internal/platform/org"
 	"github.com/tenon-crm/tenon/internal/platform/records"
@@ -77,6 +82,15 @@ type App struct {
 	Flow *flow.Engine // approval flows: Start, Submit, Act, Publish
 	// engines: fields rules
 	Rules *rules.Engine // automation rules: hooks, runs, run log, test mode
+	// engines: fields webhooks
+	Outbound *netguard.Guard  // the outbound allow-list and guarded HTTP clients
+	Webhooks *webhooks.Engine // outbound webhooks: subscriptions, deliveries, replay, test
+	// engines: fields inbound
+	Inbound *inbound.Engine // inbound endpoints for ERP/MES: signed calls, mappings, upserts, call log
+	// engines: fields exporter
+	Exporter *exporter.Exporter // CSV/XLSX downloads of lists
+	// engines: fields importer
+	Importer *importer.Engine // CSV/XLSX imports: upload, mapping, dry run, batch jobs, error reports
 }
 
 // Open connects to the database and builds the services; it does not
@@ -117,7 +131,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		access.Entities,
 		views.Entities,
 		// engines: entities
+		inbound.Entities,
 		rules.Entities,
+		webhooks.Entities,
 		flow.Entities,
 		notify.Entities,
 	} {
@@ -183,6 +199,22 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Rules = rules.New(rc)
 		surfaces = append(surfaces, a.Rules.Surface())
 	}
+	// engines: wiring webhooks
+	a.Outbound = netguard.New(netguard.Config{DB: d, Now: cfg.Now})
+	a.Webhooks = webhooks.New(webhooks.Config{DB: d, Records: a.Records, Access: a.Access, Jobs: a.Jobs, Guard: a.Outbound,
+		Now: cfg.Now, Log: cfg.Log})
+	surfaces = append(surfaces, a.Outbound.Surface(), a.Webhooks.Surface())
+	// engines: wiring inbound
+	a.Inbound = inbound.New(inbound.Config{DB: d, Records: a.Records, Access: a.Access, Users: org.Users{DB: d}, Jobs: a.Jobs,
+		Now: cfg.Now, Log: cfg.Log})
+	surfaces = append(surfaces, a.Inbound.Surface())
+	// engines: wiring exporter
+	a.Exporter = exporter.New(exporter.Config{Records: a.Records, Files: a.Files, Now: cfg.Now, Log: cfg.Log})
+	surfaces = append(surfaces, a.Exporter.Surface())
+	// engines: wiring importer
+	a.Importer = importer.New(importer.Config{DB: d, Records: a.Records, Access: a.Access, Files: a.Files, Jobs: a.Jobs,
+		Now: cfg.Now, Log: cfg.Log})
+	surfaces = append(surfaces, a.Importer.Surface())
 	a.API = httpapi.New(httpapi.Deps{Log: cfg.Log, DB: d, Meta: a.Meta, Records: a.Records, Auth: a.Auth, Access: a.Access,
 		Files: a.Files, Outbox: a.Outbox, Jobs: a.Jobs, Version: Version, SecureCookies: cfg.SecureCookies, UI: uiHandler(),
 		Surfaces: surfaces})
@@ -284,7 +316,17 @@ func (a *App) Serve(ctx context.Context) error {
 		return err
 	}
 	// engines: serve
+	go a.Webhooks.Run(ctx)
+	if err := a.Webhooks.Start(ctx); err != nil {
+		return err
+	}
 	if err := a.Rules.Start(ctx); err != nil {
+		return err
+	}
+	if err := a.Inbound.Start(ctx); err != nil {
+		return err
+	}
+	if err := a.Importer.Start(ctx); err != nil {
 		return err
 	}
 	go a.Rules.Run(ctx)

@@ -75,7 +75,7 @@ func (run *runCtx) mappingInput(a *compiled, target map[string]any) (map[string]
 		if err != nil {
 			return nil, err
 		}
-		input[m.field] = toInput(m.f, v)
+		input[m.field] = records.InputValue(m.f, v)
 	}
 	return input, nil
 }
@@ -378,14 +378,14 @@ func (run *runCtx) createTask(ctx context.Context, a *compiled) (map[string]any,
 		if err != nil {
 			return nil, err
 		}
-		input[key] = toInput(te.Field(key), v)
+		input[key] = records.InputValue(te.Field(key), v)
 	}
 	if a.Priority != "" {
 		input["priority"] = a.Priority
 	}
 	if id := run.recordID(); id != 0 {
 		input["related_entity"] = run.r.Entity
-		input["related_id"] = toInput(te.Field("related_id"), id)
+		input["related_id"] = records.InputValue(te.Field("related_id"), id)
 	}
 	owner, err := run.assignee(ctx, a)
 	if err != nil {

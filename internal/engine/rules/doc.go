@@ -102,8 +102,8 @@
 //
 // A mapping sets each field from a constant (values, in the API's input
 // form, checked against the field when the rule is saved) or an expression
-// (expressions; the result is converted to the field's input form and
-// validated by the records service like any input). create_record's
+// (expressions; the result is converted to the field's input form by
+// records.InputValue and validated by the records service like any input). create_record's
 // record is owned by the rule's record's owner unless owner is mapped.
 // update_linked writes the records a link or multi_link field points to,
 // or those of entity whose field links here, at most Limits.MaxLinked.
@@ -121,11 +121,15 @@
 // and e-mail, channels narrows them), and Notifier.SendRobot for a group
 // robot. call_webhook POSTs {"rule", "event", "entity", "record",
 // "payload", "occurred_at"} with Tenon-Signature: t=<unix>,v1=<hex
-// HMAC-SHA256 of "<t>.<body>" with the secret> (see Sign), Tenon-Delivery
-// (the same id on every retry) and Tenon-Rule; only http and https URLs
-// are accepted, each call has Limits.WebhookTimeout; checking the address
-// against private ranges is left to the outbound webhook policy. The
-// record sent is what the system sees (fields narrows it). start_flow
+// HMAC-SHA256 of "<t>.<body>" with the secret> (package signature), Tenon-Delivery
+// (the same id on every retry) and Tenon-Rule; each call has
+// Limits.WebhookTimeout. The URL obeys the outbound-address guard
+// (package netguard): http or https only, and no loopback, link-local or
+// private target unless the outbound allow-list has it, checked when the
+// rule is saved (422 outbound_address_refused on actions[i].url) and
+// again when the connection is made, after DNS and at every redirect hop;
+// a refused call is not retried. The record sent is what the system sees
+// (fields narrows it). start_flow
 // calls FlowStarter.Start as the rule. create_task creates a tasks record
 // about the rule's record (related_entity, related_id) owned by the
 // assignee: "owner" (default), "owner_manager", a user field, or a user id.
@@ -167,10 +171,11 @@
 //
 // The hook finds the rules of an entity in an in-memory index of the
 // enabled rules with write triggers, so a write to an entity no rule
-// watches costs a map lookup. A rule's save marks the index stale when it
-// commits; Run compares a signature of the rules table (count, sum of
-// versions, highest id) every two seconds to notice changes made by other
-// processes.
+// watches costs a map lookup. The index is a records.Derived of the
+// rules: a rule's save makes it stale when it commits; Run compares a
+// signature of the rules table (count, sum of versions, highest id) every
+// two seconds to notice changes made by other processes; a rebuild inside
+// a transaction is shared only once that transaction commits.
 //
 // # Limits
 //

@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tenon-crm/tenon/internal/platform/access"
 	"github.com/tenon-crm/tenon/internal/platform/db"
 	"github.com/tenon-crm/tenon/internal/platform/jobs"
+	"github.com/tenon-crm/tenon/internal/platform/netguard"
 	"github.com/tenon-crm/tenon/internal/platform/notify"
 	"github.com/tenon-crm/tenon/internal/platform/records"
 )
@@ -134,8 +134,12 @@ type Config struct {
 	// fail with a clear run-log error.
 	Notifier Notifier
 	Flows    FlowStarter
-	// HTTPClient makes outbound webhook calls (default: a client with
-	// Limits.WebhookTimeout).
+	// Outbound is the outbound-address guard: call_webhook URLs are
+	// checked against it when a rule is saved, and calls are made with
+	// its client (default: a guard on DB).
+	Outbound *netguard.Guard
+	// HTTPClient makes outbound webhook calls (default: Outbound's client
+	// with Limits.WebhookTimeout).
 	HTTPClient *http.Client
 	Now        func() time.Time
 	Log        *slog.Logger
@@ -152,15 +156,13 @@ type Engine struct {
 	notifier Notifier
 	flows    FlowStarter
 	client   *http.Client
+	guard    *netguard.Guard
 	now      func() time.Time
 	log      *slog.Logger
 	limits   Limits
 
-	// idx is the in-memory index of enabled rules by entity; stale marks
-	// it for a reload before its next use.
-	idx    atomic.Pointer[index]
-	stale  atomic.Bool
-	loadMu sync.Mutex
+	// idx is the in-memory index of enabled rules by entity.
+	idx *records.Derived[*index]
 
 	// compiledMu guards compiled: rules compiled by id, for the runs.
 	compiledMu sync.Mutex
@@ -176,12 +178,15 @@ func New(c Config) *Engine {
 		c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	lim := c.Limits.withDefaults()
-	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: lim.WebhookTimeout}
+	if c.Outbound == nil {
+		c.Outbound = netguard.New(netguard.Config{DB: c.DB, Now: c.Now})
 	}
-	e := &Engine{db: c.DB, recs: c.Records, jobs: c.Jobs, notifier: c.Notifier, flows: c.Flows, client: c.HTTPClient,
+	if c.HTTPClient == nil {
+		c.HTTPClient = c.Outbound.Client(netguard.ClientOptions{Timeout: lim.WebhookTimeout})
+	}
+	e := &Engine{db: c.DB, recs: c.Records, jobs: c.Jobs, notifier: c.Notifier, flows: c.Flows, client: c.HTTPClient, guard: c.Outbound,
 		now: c.Now, log: c.Log, limits: lim, compiled: map[int64]*Rule{}}
-	e.stale.Store(true)
+	e.idx = records.NewDerived(c.Records, Entity, e.buildIndex)
 	c.Jobs.Register(KindRun, e.runJob, jobs.HandlerOptions{InTx: true, MaxAttempts: 5, Timeout: 30 * time.Second})
 	c.Jobs.Register(KindSchedule, e.scheduleJob, jobs.HandlerOptions{MaxAttempts: 3, Timeout: 30 * time.Minute})
 	c.Jobs.Register(KindDates, e.datesJob, jobs.HandlerOptions{MaxAttempts: 3, Timeout: 30 * time.Minute})

@@ -155,7 +155,7 @@ func TestTemplatesAndInputs(t *testing.T) {
 		{"text", int64(42), "42"},
 		{"tags", "x", []any{"x"}},
 	} {
-		got := toInput(&meta.Field{Name: "f", Type: tc.typ}, tc.in)
+		got := records.InputValue(&meta.Field{Name: "f", Type: tc.typ}, tc.in)
 		if s, ok := got.(interface{ String() string }); ok {
 			got = s.String()
 		}

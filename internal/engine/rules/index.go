@@ -15,67 +15,37 @@ import (
 
 // index is the in-memory index of enabled rules with event triggers, by
 // entity, so that a write to an entity no rule watches costs one map
-// lookup. sig identifies the rules table it was built from.
+// lookup. It is a records.Derived of the rules: rebuilt after a rule's
+// save commits, and when Run's check finds the table changed by another
+// process.
 type index struct {
-	sig      signature
 	byEntity map[string][]*Rule
 }
 
-// signature changes whenever a rule is created, changed, deleted, restored
-// or purged: every write bumps a rule's version.
-type signature struct{ count, versions, maxID int64 }
-
-func (e *Engine) signature(ctx context.Context) (signature, error) {
-	var s signature
-	err := e.db.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(version), 0), COALESCE(MAX(id), 0) FROM r_rules`).
-		Scan(&s.count, &s.versions, &s.maxID)
-	return s, err
-}
-
-// rulesFor returns the enabled event rules of an entity, reloading the
+// rulesFor returns the enabled event rules of an entity, rebuilding the
 // index first when it is stale.
 func (e *Engine) rulesFor(ctx context.Context, entity string) ([]*Rule, error) {
-	if e.stale.Load() || e.idx.Load() == nil {
-		if err := e.reload(ctx); err != nil {
-			return nil, err
-		}
+	idx, err := e.idx.Get(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return e.idx.Load().byEntity[entity], nil
+	return idx.byEntity[entity], nil
 }
 
-// reload rebuilds the index from the enabled rules. A rule that no longer
-// compiles (a field it uses was deleted) is left out and logged.
-func (e *Engine) reload(ctx context.Context) error {
-	e.loadMu.Lock()
-	defer e.loadMu.Unlock()
-	if !e.stale.Load() && e.idx.Load() != nil {
-		return nil
-	}
-	// Cleared before reading: a change committing meanwhile marks it again.
-	e.stale.Store(false)
-	ok := false
-	defer func() {
-		if !ok {
-			e.stale.Store(true)
-		}
-	}()
-	sig, err := e.signature(ctx)
-	if err != nil {
-		return err
-	}
+// buildIndex builds the index from the enabled rules. A rule that no
+// longer compiles (a field it uses was deleted) is left out and logged.
+func (e *Engine) buildIndex(ctx context.Context) (*index, error) {
 	all, err := e.enabledRules(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	idx := &index{sig: sig, byEntity: map[string][]*Rule{}}
+	idx := &index{byEntity: map[string][]*Rule{}}
 	for _, r := range all {
 		if eventTrigger(r.Trigger.Type) {
 			idx.byEntity[r.Entity] = append(idx.byEntity[r.Entity], r)
 		}
 	}
-	e.idx.Store(idx)
-	ok = true
-	return nil
+	return idx, nil
 }
 
 // enabledRules compiles every enabled rule.
@@ -133,20 +103,7 @@ func (e *Engine) ruleByID(ctx context.Context, id int64) (*Rule, error) {
 }
 
 // checkIndex marks the index stale when another process changed rules.
-func (e *Engine) checkIndex(ctx context.Context) error {
-	idx := e.idx.Load()
-	if idx == nil || e.stale.Load() {
-		return nil
-	}
-	sig, err := e.signature(ctx)
-	if err != nil {
-		return err
-	}
-	if sig != idx.sig {
-		e.stale.Store(true)
-	}
-	return nil
-}
+func (e *Engine) checkIndex(ctx context.Context) error { return e.idx.Check(ctx) }
 
 // beforeRule checks a rule when it is saved: everything is compiled with
 // the limits, and a webhook rule gets a token when it has none.
@@ -169,14 +126,14 @@ func (e *Engine) beforeRule(ctx context.Context, c *records.Change) error {
 }
 
 // afterRule keeps the schedule of a scheduled rule in step with the rule,
-// in the same transaction, and marks the index stale once it commits.
+// in the same transaction, and drops its compiled form once it commits
+// (the index, a records.Derived, goes stale by itself).
 func (e *Engine) afterRule(ctx context.Context, c *records.Change) error {
 	id := c.New.ID()
 	if id == 0 && c.Old != nil {
 		id = c.Old.ID()
 	}
 	db.AfterCommit(ctx, func() {
-		e.stale.Store(true)
 		e.compiledMu.Lock()
 		delete(e.compiled, id)
 		e.compiledMu.Unlock()

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/tenon-crm/tenon/internal/platform/apperr"
 	"github.com/tenon-crm/tenon/internal/platform/jobs"
 	"github.com/tenon-crm/tenon/internal/platform/meta"
+	"github.com/tenon-crm/tenon/internal/platform/netguard"
 	"github.com/tenon-crm/tenon/internal/platform/notify"
 	"github.com/tenon-crm/tenon/internal/platform/records"
 )
@@ -407,9 +407,17 @@ func (e *Engine) checkAction(ctx context.Context, c *compiler, r *Rule, a *compi
 			a.robot = id
 		}
 	case ActionCallWebhook:
-		u, err := url.Parse(a.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		if netguard.ValidURL(a.URL) != nil {
 			return ferrs(path+".url", "rule_url_invalid")
+		}
+		if check {
+			// The address policy of outbound calls: checked again at dial time.
+			var re *netguard.RefusedError
+			if err := e.guard.CheckURL(ctx, a.URL); errors.As(err, &re) {
+				return ferrs(path+".url", netguard.CodeAddressRefused, "host", re.Host, "reason", re.Reason)
+			} else if err != nil {
+				return ferrs(path+".url", "rule_internal_error")
+			}
 		}
 		if len(a.Secret) < 16 || len(a.Secret) > 200 {
 			return ferrs(path+".secret", "rule_secret_invalid", "min", 16)

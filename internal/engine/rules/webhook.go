@@ -3,23 +3,21 @@ package rules
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/tenon-crm/tenon/internal/platform/access"
 	"github.com/tenon-crm/tenon/internal/platform/apperr"
 	"github.com/tenon-crm/tenon/internal/platform/jobs"
+	"github.com/tenon-crm/tenon/internal/platform/netguard"
 	"github.com/tenon-crm/tenon/internal/platform/records"
+	"github.com/tenon-crm/tenon/internal/platform/signature"
 )
 
 // maxHookBody bounds an inbound webhook's body.
@@ -166,17 +164,6 @@ type webhookCall struct {
 	Body   json.RawMessage `json:"body"`
 }
 
-// Sign computes the Tenon-Signature header of a body sent at t:
-// "t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">".
-func Sign(secret string, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(ts))
-	mac.Write([]byte("."))
-	mac.Write(body)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
-}
-
 // webhookJob sends one outbound call. A 2xx answer is success; other 4xx
 // answers (but 408 and 429) are final; the rest is retried with back-off.
 // The run's log row records a final failure and the delivery.
@@ -187,9 +174,8 @@ func (e *Engine) webhookJob(ctx context.Context, j *jobs.Job) error {
 	if err := j.Decode(&c); err != nil {
 		return jobs.Permanent(err)
 	}
-	u, err := url.Parse(c.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return e.webhookDone(ctx, &c, jobs.Permanent(errors.New("the URL is not http or https")))
+	if err := netguard.ValidURL(c.URL); err != nil {
+		return e.webhookDone(ctx, &c, jobs.Permanent(err))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(c.Body))
 	if err != nil {
@@ -197,11 +183,17 @@ func (e *Engine) webhookJob(ctx context.Context, j *jobs.Job) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Tenon-Rules/1")
-	req.Header.Set("Tenon-Signature", Sign(c.Secret, e.now(), c.Body))
+	req.Header.Set(signature.Header, signature.Sign(c.Secret, e.now(), c.Body))
 	req.Header.Set("Tenon-Delivery", itoa64(j.ID))
 	req.Header.Set("Tenon-Rule", itoa64(c.Rule))
 	resp, err := e.client.Do(req)
 	if err != nil {
+		// A target the outbound guard refuses stays refused until an
+		// administrator allows it: no retry.
+		var re *netguard.RefusedError
+		if errors.As(err, &re) || errors.Is(err, netguard.ErrRedirectRefused) {
+			return e.webhookDone(ctx, &c, jobs.Permanent(err))
+		}
 		if j.Attempts >= j.MaxAttempts {
 			return e.webhookDone(ctx, &c, err)
 		}

@@ -111,6 +111,9 @@ func systemTables() []tableDesc {
 	}
 	out = append(out, notifyTables()...)
 	out = append(out, flowTables()...)
+	out = append(out, webhooksTables()...)
+	out = append(out, importsTables()...)
+	out = append(out, inboundTables()...)
 	return append(out, rulesTables()...)
 }
 

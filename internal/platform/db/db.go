@@ -251,6 +251,31 @@ type txState struct {
 	beforeCommit []func(ctx context.Context) error
 	afterCommit  []func()
 	savepoints   int // names the next Savepoint
+	values       map[any]any
+}
+
+// TxValue returns what SetTxValue stored under key in the transaction
+// carried by ctx (nil outside a transaction or when nothing was stored).
+// Values live as long as one attempt of the transaction and are dropped
+// when a savepoint rolls back: they suit what a caller computes from what
+// the transaction sees and would otherwise compute again for every write
+// of a long transaction (records.Derived).
+func TxValue(ctx context.Context, key any) any {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		return st.values[key]
+	}
+	return nil
+}
+
+// SetTxValue stores v under key in the transaction carried by ctx (see
+// TxValue); outside a transaction it does nothing.
+func SetTxValue(ctx context.Context, key, v any) {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		if st.values == nil {
+			st.values = map[any]any{}
+		}
+		st.values[key] = v
+	}
 }
 
 // runBeforeCommit runs the queued before-commit work in order.
@@ -359,6 +384,7 @@ func (d *DB) Savepoint(ctx context.Context, fn func(ctx context.Context) error) 
 			return errors.Join(err, rerr)
 		}
 		st.beforeCommit, st.afterCommit = st.beforeCommit[:nb], st.afterCommit[:na]
+		st.values = nil // they may have been computed from what was rolled back
 		return err
 	}
 	_, err := st.q.ExecContext(ctx, "RELEASE SAVEPOINT "+name)

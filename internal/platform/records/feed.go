@@ -3,10 +3,12 @@ package records
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/tenon-crm/tenon/internal/platform/access"
 	"github.com/tenon-crm/tenon/internal/platform/apperr"
 	"github.com/tenon-crm/tenon/internal/platform/audit"
+	"github.com/tenon-crm/tenon/internal/platform/db"
 	"github.com/tenon-crm/tenon/internal/platform/events"
 )
 
@@ -212,33 +214,132 @@ func (s *Service) RunAction(ctx context.Context, p *access.Principal, entity str
 }
 
 // Upsert creates or updates the record known to an outside system by
-// (source, external id): the same call twice leaves one record.
+// (source, external id): the same call twice leaves one record, also when
+// the calls race. The key is claimed before the record is created: a row of
+// external_ids is inserted first (ON CONFLICT DO NOTHING), so a concurrent
+// upsert of the same key waits on the unique key until the first commits
+// (PostgreSQL) or runs after it on the single writer (SQLite), then finds
+// the row and updates the record the first one created. An existing key is
+// read with its row locked (PostgreSQL), so concurrent updates of one key
+// queue.
+//
+// A record moved to the recycle bin is restored and then updated (as p, who
+// needs the right to restore it: delete, within scope; without it the
+// upsert is refused with 409 upsert_record_deleted): the external id keeps
+// naming the one record, with its links and history. A record that no
+// longer exists at all (its row was purged) is created anew and the key
+// points to the new record.
+//
+// Inside a caller's transaction the upsert runs in a savepoint, so a
+// refused upsert leaves nothing behind (no claimed key) and the caller's
+// transaction stays usable. created reports whether a record was created.
 func (s *Service) Upsert(ctx context.Context, p *access.Principal, entity, source, extID string, input map[string]any) (Record, bool, error) {
 	if source == "" || len(source) > 64 || extID == "" || len(extID) > 200 {
 		return nil, false, apperr.Invalid("bad_external_id")
 	}
+	e, err := s.entity(entity)
+	if err != nil {
+		return nil, false, err
+	}
 	var out Record
 	created := false
-	err := s.db.WithTx(ctx, func(ctx context.Context) error {
-		if _, err := s.entity(entity); err != nil {
-			return err
-		}
-		var id int64
-		err := s.db.QueryRow(ctx, `SELECT record_id FROM external_ids WHERE entity = ? AND source = ? AND external_id = ?`, entity, source, extID).Scan(&id)
-		switch {
-		case err == nil:
-			out, err = s.Update(ctx, p, entity, id, input, 0)
-			return err
-		case !errors.Is(err, errNoRows):
-			return err
-		}
-		out, err = s.Create(ctx, p, entity, input)
+	work := func(ctx context.Context) error {
+		out, created = nil, false
+		id, found, err := s.externalKey(ctx, entity, source, extID, true)
 		if err != nil {
 			return err
 		}
-		created = true
-		_, err = s.db.Exec(ctx, `INSERT INTO external_ids (entity, source, external_id, record_id) VALUES (?, ?, ?, ?)`, entity, source, extID, out.ID())
+		if !found {
+			res, err := s.db.Exec(ctx, `INSERT INTO external_ids (entity, source, external_id, record_id) VALUES (?, ?, ?, 0)
+				ON CONFLICT (entity, source, external_id) DO NOTHING`, entity, source, extID)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 1 {
+				out, err = s.upsertCreate(ctx, p, entity, source, extID, input)
+				created = err == nil
+				return err
+			}
+			// Another transaction committed the key since it was read.
+			if id, found, err = s.externalKey(ctx, entity, source, extID, true); err != nil {
+				return err
+			}
+		}
+		if !found || id == 0 {
+			return errVersionRace
+		}
+		out, err = s.Update(ctx, p, entity, id, input, 0)
+		if err == nil || !errors.Is(err, apperr.ErrNotFound) {
+			return err
+		}
+		// Not found: outside p's scope, in the recycle bin, or gone.
+		var deleted bool
+		err = s.db.QueryRow(ctx, "SELECT deleted_at IS NOT NULL FROM "+s.db.Ident(e.Table())+" WHERE id = ?", id).Scan(&deleted)
+		switch {
+		case errors.Is(err, errNoRows):
+			out, err = s.upsertCreate(ctx, p, entity, source, extID, input)
+			created = err == nil
+			return err
+		case err != nil:
+			return err
+		case !deleted:
+			return apperr.NotFound()
+		}
+		if _, err := s.Restore(ctx, p, entity, id); err != nil {
+			if errors.Is(err, apperr.ErrForbidden) {
+				return apperr.Conflict("upsert_record_deleted", "id", strconv.FormatInt(id, 10))
+			}
+			return err
+		}
+		out, err = s.Update(ctx, p, entity, id, input, 0)
 		return err
-	})
-	return out, created, err
+	}
+	if db.InTx(ctx) {
+		err = s.db.Savepoint(ctx, work)
+	} else {
+		err = s.db.WithTx(ctx, work)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return out, created, nil
+}
+
+// upsertCreate creates the record of a claimed key and points the key to it.
+func (s *Service) upsertCreate(ctx context.Context, p *access.Principal, entity, source, extID string, input map[string]any) (Record, error) {
+	rec, err := s.Create(ctx, p, entity, input)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.db.Exec(ctx, `UPDATE external_ids SET record_id = ? WHERE entity = ? AND source = ? AND external_id = ?`,
+		rec.ID(), entity, source, extID)
+	return rec, err
+}
+
+// externalKey reads the record id of a key (locking the key's row on
+// PostgreSQL when lock is set).
+func (s *Service) externalKey(ctx context.Context, entity, source, extID string, lock bool) (int64, bool, error) {
+	q := `SELECT record_id FROM external_ids WHERE entity = ? AND source = ? AND external_id = ?`
+	if lock && s.db.Kind == db.Postgres {
+		q += ` FOR UPDATE`
+	}
+	var id int64
+	err := s.db.QueryRow(ctx, q, entity, source, extID).Scan(&id)
+	if errors.Is(err, errNoRows) {
+		return 0, false, nil
+	}
+	return id, err == nil, err
+}
+
+// ExternalID returns the id of the record an outside system knows by
+// (source, external id), if the key exists (the record itself may have
+// been deleted since; readers check it through the service as usual).
+func (s *Service) ExternalID(ctx context.Context, entity, source, extID string) (int64, bool, error) {
+	id, found, err := s.externalKey(ctx, entity, source, extID, false)
+	if err != nil || !found || id == 0 {
+		return 0, false, err
+	}
+	return id, true, nil
 }

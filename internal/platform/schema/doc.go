@@ -38,6 +38,30 @@ var (
 	rules7Postgres string
 )
 
+// The outbound allow-list (internal/platform/netguard; webhooks are records).
+var (
+	//go:embed 0008_webhooks.sqlite.sql
+	webhooks8SQLite string
+	//go:embed 0008_webhooks.postgres.sql
+	webhooks8Postgres string
+)
+
+// The imports of internal/engine/importer.
+var (
+	//go:embed 0009_imports.sqlite.sql
+	imports9SQLite string
+	//go:embed 0009_imports.postgres.sql
+	imports9Postgres string
+)
+
+// The call log, seen signatures and rate limits of internal/engine/inbound.
+var (
+	//go:embed 0010_inbound.sqlite.sql
+	inbound10SQLite string
+	//go:embed 0010_inbound.postgres.sql
+	inbound10Postgres string
+)
+
 // settings: instance-wide values (such as the version of the search index).
 const settings2 = `CREATE TABLE settings (
   key TEXT PRIMARY KEY,
@@ -64,5 +88,8 @@ func Migrations() []db.Migration {
 		{Version: 5, Name: "notifications", SQLite: notify5SQLite, Postgres: notify5Postgres},
 		{Version: 6, Name: "approval flows", SQLite: flow6SQLite, Postgres: flow6Postgres},
 		{Version: 7, Name: "rules", SQLite: rules7SQLite, Postgres: rules7Postgres},
+		{Version: 8, Name: "webhooks", SQLite: webhooks8SQLite, Postgres: webhooks8Postgres},
+		{Version: 9, Name: "imports", SQLite: imports9SQLite, Postgres: imports9Postgres},
+		{Version: 10, Name: "inbound", SQLite: inbound10SQLite, Postgres: inbound10Postgres},
 	}
 }

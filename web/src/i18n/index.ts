@@ -6,6 +6,7 @@ import zhCN from './zh-CN'
 import en from './en'
 import flow from './flow'
 import automation from './automation'
+import transfer, { transferModules } from './transfer'
 import type { Label } from '@/api/types'
 
 export type Locale = 'zh-CN' | 'en'
@@ -30,8 +31,8 @@ export const i18n = createI18n({
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
   messages: {
-    'zh-CN': { ...zhCN, ...flow['zh-CN'], ...automation['zh-CN'] },
-    en: { ...en, ...flow.en, ...automation.en },
+    'zh-CN': { ...zhCN, ...flow['zh-CN'], ...automation['zh-CN'], ...transfer['zh-CN'], modules: { ...zhCN.modules, ...transferModules['zh-CN'] } },
+    en: { ...en, ...flow.en, ...automation.en, ...transfer.en, modules: { ...en.modules, ...transferModules.en } },
   },
   missingWarn: false,
   fallbackWarn: false,

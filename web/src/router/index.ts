@@ -5,6 +5,7 @@ import { useMeta } from '@/stores/meta'
 import { useViews } from '@/stores/views'
 import { flowRoutes } from './flow'
 import { automationRoutes } from './automation'
+import { transferRoutes } from './transfer'
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
@@ -27,6 +28,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'admin/tokens', name: 'tokens', component: () => import('@/views/admin/TokensView.vue'), meta: { admin: true } },
       ...flowRoutes,
       ...automationRoutes,
+      ...transferRoutes,
       { path: ':pathMatch(.*)*', name: 'notfound', component: () => import('@/views/NotFound.vue') },
     ],
   },

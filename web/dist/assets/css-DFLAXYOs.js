@@ -1,1 +1,0 @@
-import"./i18n-D6PUteKt.js";import"./css-BqhVncAE.js";

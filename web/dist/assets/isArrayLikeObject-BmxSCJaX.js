@@ -1,1 +1,0 @@
-import{_t as e}from"./i18n-D6PUteKt.js";import{A as t,O as n,k as r}from"./errors-Bn0nhzmA.js";import{N as i}from"./use-empty-values-BaJxN5Ui.js";function a(e,i){return r(n(e,i,t),e+``)}function o(t){return e(t)&&i(t)}export{a as n,o as t};

@@ -1,1 +1,0 @@
-import{L as e}from"./use-empty-values-BaJxN5Ui.js";var t=t=>[``,...e].includes(t);export{t};
