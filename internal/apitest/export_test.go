@@ -374,6 +374,7 @@ func neutral(s string) string {
 // TestExportManyBatches: an export longer than a batch holds every row
 // once, in the list's order.
 func TestExportManyBatches(t *testing.T) {
+	skipVolumeUnderRace(t)
 	x := newExportEnv(t)
 	ctx := context.Background()
 	sys := access.System()

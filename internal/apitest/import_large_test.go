@@ -12,6 +12,7 @@ import (
 // e-mail: every valid row once, the duplicates skipped, the invalid ones
 // reported with their row numbers.
 func TestImport100kRows(t *testing.T) {
+	skipVolumeUnderRace(t)
 	if testing.Short() {
 		t.Skip("100,000 rows")
 	}

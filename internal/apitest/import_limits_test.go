@@ -16,6 +16,7 @@ import (
 // one whose parts expand beyond the limit in total — are refused with 413
 // and a message naming the limit; nothing is stored.
 func TestImportLimits(t *testing.T) {
+	skipVolumeUnderRace(t)
 	ie := newImpEnv(t)
 	refuse := func(name string, data []byte, code string) {
 		t.Helper()

@@ -215,8 +215,8 @@ func TestImportLifecycle(t *testing.T) {
 }
 
 // TestImportPurge: the daily purge deletes finished imports after 90 days
-// and imports never started after 7, with their batches, error rows and
-// file references; recent ones stay.
+// and imports never started after 7 — their import_jobs records go to the
+// trash — with their state, batches and error rows; recent ones stay.
 func TestImportPurge(t *testing.T) {
 	ie := newImpEnv(t)
 	ctx := context.Background()
@@ -236,8 +236,11 @@ func TestImportPurge(t *testing.T) {
 	for id, want := range map[string]int{old: 404, recent: 200, stale: 404, fresh: 200} {
 		ie.admin.do("GET", "/api/v1/imports/"+id, nil, nil).want(want)
 	}
+	for id, want := range map[string]int{old: 404, recent: 200, stale: 404, fresh: 200} {
+		ie.admin.do("GET", "/api/v1/records/import_jobs/"+id, nil, nil).want(want)
+	}
 	for _, q := range []string{`SELECT COUNT(*) FROM import_errors WHERE import_id = ?`, `SELECT COUNT(*) FROM import_batches WHERE import_id = ?`,
-		`SELECT COUNT(*) FROM file_refs WHERE entity = '_imports' AND record_id = ?`} {
+		`SELECT COUNT(*) FROM imports WHERE id = ?`} {
 		var n int
 		if err := ie.app.DB.QueryRow(ctx, q, impInt(t, old)).Scan(&n); err != nil || n != 0 {
 			t.Fatalf("%s: %d (%v)", q, n, err)

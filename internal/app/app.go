@@ -131,6 +131,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		access.Entities,
 		views.Entities,
 		// engines: entities
+		importer.Entities,
 		inbound.Entities,
 		rules.Entities,
 		webhooks.Entities,
@@ -214,6 +215,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	// engines: wiring importer
 	a.Importer = importer.New(importer.Config{DB: d, Records: a.Records, Access: a.Access, Files: a.Files, Jobs: a.Jobs,
 		Now: cfg.Now, Log: cfg.Log})
+	a.Access.AddBaseline(importer.Grants()...)
 	surfaces = append(surfaces, a.Importer.Surface())
 	a.API = httpapi.New(httpapi.Deps{Log: cfg.Log, DB: d, Meta: a.Meta, Records: a.Records, Auth: a.Auth, Access: a.Access,
 		Files: a.Files, Outbox: a.Outbox, Jobs: a.Jobs, Version: Version, SecureCookies: cfg.SecureCookies, UI: uiHandler(),

@@ -2,19 +2,41 @@
 // custom (P9, issue 5): upload, column mapping, de-duplication, a dry run,
 // a resumable batch job, a per-row error report and a template per entity.
 //
-// # Imports are rows of a system table
+// # Imports are import_jobs records
 //
-// An import is a row of imports (migration 9) with its checkpoint in
-// import_batches and its failing rows in import_errors; the uploaded file is kept by the files service and
-// referenced in file_refs under "_imports" (not an entity name, so no
-// record ever exposes it through /api/v1/files). Whoever uploads an import
-// owns it: administrators see every import, others their own (404
-// otherwise). Statuses: uploaded → checked (after a dry run) → queued →
-// running → done | failed | cancelled. A daily importer.purge job deletes
-// finished imports after Limits.Keep (90 days) and imports never started
-// after Limits.KeepUnstarted (7 days), with their batches and error rows;
-// their files
-// then go with the files service's purge of unreferenced files.
+// An import is a record of the system entity import_jobs
+// (entities/import_jobs.json): the target entity, the uploaded file (a file
+// field, so its uploader may download it through /api/v1/files), its name,
+// format and encoding, the status, the mapping and de-duplication (json),
+// the number of data rows, the run's counters (total, processed, created,
+// updated, skipped, failed), the code of what failed the import (error),
+// the error report (a file field: see Reports), started_at and
+// finished_at. Its owner and creator are the uploader. The engine's own
+// state — the headers, the sample, the CSV delimiter, the mapping's
+// version, the job — is the row of imports (migration 9) with the
+// record's id, its checkpoint is in import_batches and its failing rows in
+// import_errors.
+//
+// Every change of an import is written to the imports row and to the
+// record in one transaction, the record through the records service as
+// the system (audit trail, change feed, rules and webhooks see it); the
+// record is created as the uploader. The counters move with each batch:
+// one update of the record in the batch's transaction.
+//
+// Every user may read their own import_jobs and administrators all
+// (baseline grant: read and create with scope own; see Grants). Nobody
+// creates, changes or restores an import_jobs record through the records
+// API (import_job_readonly, 403): only the routes below and the job do.
+// Whoever may delete it (administrators) may delete one that is not queued
+// or running (import_job_running, 409 otherwise); its engine state and
+// error rows are deleted with it. The convenience routes below show the
+// same imports under the same ids: administrators see every import,
+// others their own (404 otherwise). Statuses: uploaded → checked (after a
+// dry run) → queued → running → done | failed | cancelled. A daily
+// importer.purge job deletes the records (to the trash, whose purge
+// releases their files) of finished imports after Limits.Keep (90 days)
+// and of imports never started after Limits.KeepUnstarted (7 days), with
+// their state, batches and error rows.
 //
 // # Rights
 //
@@ -33,6 +55,24 @@
 // or .xlsx; .xls is refused with advice to save as .xlsx) and entity. The
 // file is checked before anything is stored, with limits in Limits: size
 // (50 MB, 413), data rows (200,000, 413), columns (200, 413).
+//
+// Optional parts make it a one-shot call (see OneShot):
+//   - mapping: a JSON object column → field name ("" ignores a column); it
+//     is the whole mapping, columns it does not name are ignored
+//     (import_mapping_invalid when it is not such an object);
+//   - mode: skip, update or create, the de-duplication mode;
+//   - dedupe: a JSON object with field, match (and mode) as in PATCH
+//     (import_dedupe_invalid when it is not one);
+//   - dry_run: true or false (import_dry_run_invalid otherwise).
+//
+// With none of them (or only dry_run=false) the call uploads and suggests
+// (201, the import uploaded). With mapping, mode or dedupe and no dry run
+// it uploads, sets the mapping and de-duplication and starts the import
+// in one transaction (202, the import queued); a refusal (a column or
+// field that cannot be mapped, a mode the caller lacks the right for)
+// leaves nothing. With dry_run=true it uploads, sets what was given and
+// dry-runs the import: 200 with the dry run's result (see Dry run) plus
+// "import", the import, now checked, which may be started later.
 //
 // CSV: the encoding is detected — UTF-8 with a BOM, UTF-8, or GB18030 (a
 // superset of GBK and GB2312, what Excel writes on a Chinese Windows) —
@@ -160,7 +200,8 @@
 // without a savepoint per row and written again row by row if one row is
 // refused: the outcome is the same, the common case cheaper.
 //
-// Counters are readable while the import runs (GET /api/v1/imports/{id}).
+// Counters are readable while the import runs (GET
+// /api/v1/records/import_jobs/{id} or /api/v1/imports/{id}).
 // Cancel stops the import: batches under way commit, no other starts. A
 // refusal no retry cures fails the import with its reason (for example
 // import_user_gone, action_not_allowed, import_entity_gone); other errors
@@ -168,6 +209,13 @@
 // (import_internal_error).
 //
 // # Reports
+//
+// When a run ends (done, failed, or cancelled once its last batches have
+// committed) with failing rows, the error report is written as an XLSX
+// file in the uploader's language and set as the record's error_report
+// (for done and failed in the transaction that ends the import), so the
+// uploader downloads it through /api/v1/files like any record's file and
+// nobody who cannot read the record can.
 //
 // GET /api/v1/imports/{id}/errors?format=csv|xlsx: the failing rows with
 // their original columns plus 行号/Row and 错误/Error (language of

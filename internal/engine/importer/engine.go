@@ -20,11 +20,6 @@ const (
 	KindPurge = "importer.purge" // daily: old imports, their error rows and files
 )
 
-// refEntity is the owner name under which an import's file is referenced in
-// file_refs. It cannot be an entity name (those start with a letter), so
-// no record ever grants a download of an import file through /files.
-const refEntity = "_imports"
-
 // Limits bound what an import may be. Zero values pick the defaults.
 type Limits struct {
 	// MaxFileSize is the largest upload in bytes (default 50 MB; 413 past
@@ -120,7 +115,8 @@ type Engine struct {
 	limits Limits
 }
 
-// New builds the engine and registers its jobs.
+// New builds the engine, registers its jobs and installs its hooks on
+// import_jobs.
 func New(c Config) *Engine {
 	if c.Now == nil {
 		c.Now = time.Now
@@ -132,6 +128,7 @@ func New(c Config) *Engine {
 		access: c.Access, files: c.Files, jobs: c.Jobs, now: c.Now, log: c.Log, limits: c.Limits.withDefaults()}
 	c.Jobs.Register(KindRun, e.runJob, jobs.HandlerOptions{MaxAttempts: 5, Timeout: e.limits.JobTimeout,
 		BackoffBase: 30 * time.Second, BackoffCap: 30 * time.Minute})
+	c.Records.Use(Entity, records.Hook{Before: e.beforeJob, After: e.afterJob})
 	c.Jobs.Register(KindPurge, e.purgeJob, jobs.HandlerOptions{MaxAttempts: 3, Timeout: 30 * time.Minute})
 	return e
 }

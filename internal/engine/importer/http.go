@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -45,8 +46,11 @@ func (s surface) Routes() []httpapi.Route {
 			"row": num, "column": str, "field": str, "code": str, "message": str}}}}}
 	return []httpapi.Route{
 		{Method: "POST", Path: "/api/v1/imports", Scope: auth.ScopeRecordsWrite, Tag: "imports",
-			Summary: "Upload a file to import (multipart/form-data: file = .csv or .xlsx, entity): columns, a sample and a suggested mapping",
-			Status:  http.StatusCreated, Response: imp, Errors: []int{400, 401, 403, 413, 422}, Handle: s.upload},
+			Summary: "Upload a file to import (multipart/form-data: file = .csv or .xlsx, entity; optional mapping (JSON), mode " +
+				"(skip|update|create), dedupe (JSON), dry_run (true|false)): 201 with the columns, a sample and a suggested mapping; " +
+				"with mapping or mode the import starts at once (202, queued); with dry_run=true 200 with the dry run's result " +
+				"and the import (checked). The import is an import_jobs record",
+			Status: http.StatusCreated, Response: imp, Errors: []int{400, 401, 403, 409, 413, 422}, Handle: s.upload},
 		{Method: "GET", Path: "/api/v1/imports", Scope: auth.ScopeRecordsRead, Tag: "imports",
 			Summary:  "Imports, newest first: the caller's own (administrators: all)",
 			Query:    []httpapi.Param{{Name: "entity", Description: "only imports into this entity"}, {Name: "page", Description: "from 1; 50 per page"}},
@@ -90,6 +94,9 @@ func (s surface) upload(w http.ResponseWriter, r *http.Request) error {
 		entity, name string
 		tmp          *os.File
 		size         int64
+		one          OneShot
+		mode         *string
+		errs         []apperr.FieldError
 	)
 	defer func() {
 		if tmp != nil {
@@ -113,6 +120,15 @@ func (s surface) upload(w http.ResponseWriter, r *http.Request) error {
 		case "entity":
 			b, _ := io.ReadAll(io.LimitReader(part, 256))
 			entity = strings.TrimSpace(string(b))
+		case "mapping", "dedupe", "mode", "dry_run":
+			b, rerr := io.ReadAll(io.LimitReader(part, 1<<20))
+			if rerr != nil {
+				part.Close()
+				return apperr.Invalid("bad_request")
+			}
+			if fe := parseOneShot(part.FormName(), b, &one, &mode); fe != nil {
+				errs = append(errs, *fe)
+			}
 		case "file":
 			if tmp != nil {
 				part.Close()
@@ -139,21 +155,83 @@ func (s surface) upload(w http.ResponseWriter, r *http.Request) error {
 		}
 		part.Close()
 	}
-	var missing []apperr.FieldError
 	if tmp == nil || size == 0 {
-		missing = append(missing, apperr.Field("file", "required"))
+		errs = append(errs, apperr.Field("file", "required"))
 	}
 	if entity == "" {
-		missing = append(missing, apperr.Field("entity", "required"))
+		errs = append(errs, apperr.Field("entity", "required"))
 	}
-	if len(missing) > 0 {
-		return apperr.Fields(missing...)
+	if len(errs) > 0 {
+		return apperr.Fields(errs...)
 	}
-	imp, err := s.e.Upload(r.Context(), p, entity, name, tmp, size)
+	if mode != nil {
+		if one.Dedupe == nil {
+			one.Dedupe = &DedupeSettings{}
+		}
+		one.Dedupe.Mode = mode
+	}
+	if !one.DryRun && !one.Starts() {
+		imp, err := s.e.Upload(r.Context(), p, entity, name, tmp, size)
+		if err != nil {
+			return err
+		}
+		httpapi.WriteJSON(w, http.StatusCreated, imp.View(p.Lang))
+		return nil
+	}
+	imp, res, err := s.e.UploadAndRun(r.Context(), p, entity, name, tmp, size, one)
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusCreated, imp.View(p.Lang))
+	if one.DryRun {
+		httpapi.WriteJSON(w, http.StatusOK, oneShotDryRun{DryRunResult: res, Import: imp.View(p.Lang)})
+		return nil
+	}
+	httpapi.WriteJSON(w, http.StatusAccepted, imp.View(p.Lang))
+	return nil
+}
+
+// oneShotDryRun answers POST /imports with dry_run=true: the dry run's
+// result and the import (checked).
+type oneShotDryRun struct {
+	*DryRunResult
+	Import View `json:"import"`
+}
+
+// parseOneShot reads one of the optional parts of POST /imports into o
+// (mode into *mode); it answers the part's error.
+func parseOneShot(part string, b []byte, o *OneShot, mode **string) *apperr.FieldError {
+	v := strings.TrimSpace(string(b))
+	switch part {
+	case "mapping":
+		m := map[string]string{}
+		if err := json.Unmarshal([]byte(v), &m); err != nil {
+			fe := apperr.Field("mapping", "import_mapping_invalid")
+			return &fe
+		}
+		o.Mapping = m
+	case "dedupe":
+		d := &DedupeSettings{}
+		if err := json.Unmarshal([]byte(v), d); err != nil {
+			fe := apperr.Field("dedupe", "import_dedupe_invalid")
+			return &fe
+		}
+		if o.Dedupe != nil && o.Dedupe.Mode != nil && d.Mode == nil {
+			d.Mode = o.Dedupe.Mode
+		}
+		o.Dedupe = d
+	case "mode":
+		*mode = &v
+	case "dry_run":
+		switch strings.ToLower(v) {
+		case "true", "1":
+			o.DryRun = true
+		case "false", "0", "":
+			o.DryRun = false
+		default:
+			fe := apperr.Field("dry_run", "import_dry_run_invalid")
+			return &fe
+		}
+	}
 	return nil
 }
 

@@ -52,20 +52,52 @@ func (e *Engine) runJob(ctx context.Context, j *jobs.Job) error {
 		return err // cancelled (or done) meanwhile: nothing to do
 	}
 	err = e.execute(ctx, imp)
-	if err == nil || errors.Is(err, errStopped) {
+	if err == nil {
 		return nil
 	}
+	if errors.Is(err, errStopped) {
+		return e.reportStopped(ctx, imp)
+	}
 	if ae, ok := apperr.As(err); ok {
-		_, serr := e.setStatus(ctx, imp.ID, StatusFailed, &Problem{Code: ae.Code, Args: ae.Args}, StatusRunning)
-		return serr
+		return e.fail(ctx, imp, &Problem{Code: ae.Code, Args: ae.Args})
 	}
 	if j.Attempts >= j.MaxAttempts {
 		e.log.Error("import failed", "import", imp.ID, "err", err)
-		if _, serr := e.setStatus(context.WithoutCancel(ctx), imp.ID, StatusFailed, &Problem{Code: "import_internal_error"}, StatusRunning); serr != nil {
+		if serr := e.fail(context.WithoutCancel(ctx), imp, &Problem{Code: "import_internal_error"}); serr != nil {
 			return errors.Join(err, serr)
 		}
 	}
 	return err
+}
+
+// fail ends a running import as failed with problem, with the error
+// report of the batches that did commit on its record.
+func (e *Engine) fail(ctx context.Context, imp *Import, problem *Problem) error {
+	report, err := e.storeReport(ctx, imp.ID, e.reportLang(ctx, imp.CreatedBy))
+	if err != nil {
+		return err
+	}
+	_, err = e.transition(ctx, imp.ID, StatusFailed, problem, report, StatusRunning)
+	return err
+}
+
+// reportStopped puts the error report on the record of an import
+// cancelled while it ran, once its last batches have committed.
+func (e *Engine) reportStopped(ctx context.Context, imp *Import) error {
+	report, err := e.storeReport(ctx, imp.ID, e.reportLang(ctx, imp.CreatedBy))
+	if err != nil || report == "" {
+		return err
+	}
+	return e.db.WithTx(ctx, func(ctx context.Context) error {
+		cur, err := e.load(ctx, imp.ID, true)
+		if errors.Is(err, apperr.ErrNotFound) {
+			return nil
+		}
+		if err != nil || cur.Status != StatusCancelled {
+			return err
+		}
+		return e.syncRecord(ctx, imp.ID, map[string]any{"error_report": report})
+	})
 }
 
 // execute runs the batches of an import that have not committed yet and
@@ -99,7 +131,11 @@ func (e *Engine) execute(ctx context.Context, imp *Import) error {
 	if err := r.pass(ctx, t, done, r.commit); err != nil {
 		return err
 	}
-	ok, err := e.setStatus(ctx, imp.ID, StatusDone, nil, StatusRunning)
+	report, err := e.storeReport(ctx, imp.ID, p.Lang)
+	if err != nil {
+		return err
+	}
+	ok, err := e.transition(ctx, imp.ID, StatusDone, nil, report, StatusRunning)
 	if err == nil && !ok {
 		return errStopped
 	}
@@ -150,7 +186,10 @@ func (r *runner) commit(ctx context.Context, w *worker, b batch) error {
 		_, err = r.e.db.Exec(ctx, `UPDATE imports SET processed_rows = processed_rows + ?, created_rows = created_rows + ?,
 			updated_rows = updated_rows + ?, skipped_rows = skipped_rows + ?, failed_rows = failed_rows + ?, updated_at = ?
 			WHERE id = ?`, int64(len(outs)), c.created, c.updated, c.skipped, c.failed, r.e.now().UnixMicro(), r.imp.ID)
-		return err
+		if err != nil {
+			return err
+		}
+		return r.e.syncRecord(ctx, r.imp.ID, nil)
 	})
 	if errors.Is(err, errBatchDone) {
 		return nil
@@ -464,8 +503,18 @@ func (e *Engine) DryRun(ctx context.Context, p *access.Principal, id int64) (*Dr
 	}
 	res.Valid = res.Create + res.Update + res.Skip
 	res.Total = res.Valid + res.Invalid
-	if _, err := e.db.Exec(ctx, `UPDATE imports SET status = ?, updated_at = ? WHERE id = ? AND version = ? AND status IN (?, ?)`,
-		StatusChecked, e.now().UnixMicro(), imp.ID, imp.Version, StatusUploaded, StatusChecked); err != nil {
+	err = e.db.WithTx(ctx, func(ctx context.Context) error {
+		res, err := e.db.Exec(ctx, `UPDATE imports SET status = ?, updated_at = ? WHERE id = ? AND version = ? AND status IN (?, ?)`,
+			StatusChecked, e.now().UnixMicro(), imp.ID, imp.Version, StatusUploaded, StatusChecked)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return e.syncRecord(ctx, imp.ID, nil)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -212,17 +212,41 @@ func (e *Engine) insert(ctx context.Context, imp *Import) error {
 	mapping, _ := json.Marshal(imp.Mapping)
 	dedupe, _ := json.Marshal(imp.Dedupe)
 	j := e.db.JSONParam()
-	return e.db.QueryRow(ctx, `INSERT INTO imports (entity, file_id, file_name, file_format, file_encoding, csv_delimiter,
+	_, err := e.db.Exec(ctx, `INSERT INTO imports (id, entity, file_id, file_name, file_format, file_encoding, csv_delimiter,
 		headers, sample, row_count, mapping, dedupe, status, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, `+j+`, `+j+`, ?, `+j+`, `+j+`, ?, ?, ?, ?) RETURNING id`,
-		imp.Entity, imp.FileID, imp.FileName, imp.Format, imp.Encoding, imp.Delimiter, string(cols), string(sample),
+		VALUES (?, ?, ?, ?, ?, ?, ?, `+j+`, `+j+`, ?, `+j+`, `+j+`, ?, ?, ?, ?)`,
+		imp.ID, imp.Entity, imp.FileID, imp.FileName, imp.Format, imp.Encoding, imp.Delimiter, string(cols), string(sample),
 		imp.Rows, string(mapping), string(dedupe), imp.Status, imp.CreatedBy, imp.CreatedAt.UnixMicro(),
-		imp.UpdatedAt.UnixMicro()).Scan(&imp.ID)
+		imp.UpdatedAt.UnixMicro())
+	return err
 }
 
-// setStatus moves an import to status when its status is one of from;
-// it reports whether it did.
+// setStatus moves an import to status when its status is one of from, and
+// its import_jobs record with it, in one transaction; it reports whether
+// it did.
 func (e *Engine) setStatus(ctx context.Context, id int64, status string, problem *Problem, from ...string) (bool, error) {
+	return e.transition(ctx, id, status, problem, "", from...)
+}
+
+// transition is setStatus that also sets the record's error report file
+// (report, when not "").
+func (e *Engine) transition(ctx context.Context, id int64, status string, problem *Problem, report string, from ...string) (bool, error) {
+	var ok bool
+	err := e.db.WithTx(ctx, func(ctx context.Context) error {
+		var err error
+		if ok, err = e.moveStatus(ctx, id, status, problem, from...); err != nil || !ok {
+			return err
+		}
+		var extra map[string]any
+		if report != "" {
+			extra = map[string]any{"error_report": report}
+		}
+		return e.syncRecord(ctx, id, extra)
+	})
+	return ok, err
+}
+
+func (e *Engine) moveStatus(ctx context.Context, id int64, status string, problem *Problem, from ...string) (bool, error) {
 	now := e.now().UnixMicro()
 	q := `UPDATE imports SET status = ?, updated_at = ?`
 	args := []any{status, now}

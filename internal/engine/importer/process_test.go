@@ -122,11 +122,7 @@ func killAndResume(t *testing.T, blockRow string) {
 		}
 		field, match, mode := "email", importer.MatchExact, importer.ModeUpdate
 		s := importer.Settings{}
-		s.Dedupe = &struct {
-			Field *string `json:"field"`
-			Match *string `json:"match"`
-			Mode  *string `json:"mode"`
-		}{&field, &match, &mode}
+		s.Dedupe = &importer.DedupeSettings{Field: &field, Match: &match, Mode: &mode}
 		if _, err := a.Importer.Configure(ctx, p, imp.ID, s); err != nil {
 			t.Fatal(err)
 		}

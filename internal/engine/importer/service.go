@@ -25,6 +25,78 @@ type UploadFile interface {
 // the number of rows and a suggested mapping. p needs the right to create
 // records of the entity.
 func (e *Engine) Upload(ctx context.Context, p *access.Principal, entity, name string, f UploadFile, size int64) (*Import, error) {
+	return e.upload(ctx, p, entity, name, f, size, nil)
+}
+
+// OneShot is what POST /api/v1/imports may do with the file at once
+// besides uploading it (see doc.go): set the mapping and the
+// de-duplication, then start the import or dry-run it.
+type OneShot struct {
+	// Mapping, when not nil, is the whole mapping: columns it does not
+	// name are ignored.
+	Mapping map[string]string
+	// Dedupe holds the de-duplication keys given (field, match, mode).
+	Dedupe *DedupeSettings
+	// DryRun dry-runs the import instead of starting it.
+	DryRun bool
+}
+
+// Starts reports whether the one-shot call starts the import.
+func (o OneShot) Starts() bool { return !o.DryRun && (o.Mapping != nil || o.Dedupe != nil) }
+
+// UploadAndRun uploads a file as Upload does and then, as o says, sets the
+// mapping and de-duplication and starts the import, in one transaction
+// (a refusal leaves nothing behind), or dry-runs it (the import stays,
+// checked, with its dry run's result).
+func (e *Engine) UploadAndRun(ctx context.Context, p *access.Principal, entity, name string, f UploadFile, size int64, o OneShot) (*Import, *DryRunResult, error) {
+	settings := func(imp *Import) Settings {
+		s := Settings{Dedupe: o.Dedupe}
+		if o.Mapping != nil {
+			s.Mapping = map[string]string{}
+			for _, c := range imp.Columns {
+				s.Mapping[c] = ""
+			}
+			for c, f := range o.Mapping {
+				s.Mapping[c] = f
+			}
+		}
+		return s
+	}
+	configured := o.Mapping != nil || o.Dedupe != nil
+	if !o.DryRun {
+		var out *Import
+		_, err := e.upload(ctx, p, entity, name, f, size, func(ctx context.Context, imp *Import) error {
+			if _, err := e.Configure(ctx, p, imp.ID, settings(imp)); err != nil {
+				return err
+			}
+			var err error
+			out, err = e.StartImport(ctx, p, imp.ID)
+			return err
+		})
+		return out, nil, err
+	}
+	imp, err := e.upload(ctx, p, entity, name, f, size, func(ctx context.Context, imp *Import) error {
+		if !configured {
+			return nil
+		}
+		_, err := e.Configure(ctx, p, imp.ID, settings(imp))
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := e.DryRun(ctx, p, imp.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	imp, err = e.load(ctx, imp.ID, false)
+	return imp, res, err
+}
+
+// upload is Upload, with then run in the transaction that records the
+// import, after it.
+func (e *Engine) upload(ctx context.Context, p *access.Principal, entity, name string, f UploadFile, size int64,
+	then func(ctx context.Context, imp *Import) error) (*Import, error) {
 	ent, ok := e.reg.Get(entity)
 	if !ok {
 		return nil, apperr.Fields(apperr.Field("entity", "unknown_entity", "entity", entity))
@@ -56,10 +128,13 @@ func (e *Engine) Upload(ctx context.Context, p *access.Principal, entity, name s
 		Mapping: suggest(info.Columns, targets(p, ent)), Dedupe: Dedupe{Match: MatchExact, Mode: ModeSkip},
 		Status: StatusUploaded, Version: 1, CreatedBy: p.UserID, CreatedAt: now, UpdatedAt: now}
 	err = e.db.WithTx(ctx, func(ctx context.Context) error {
-		if err := e.insert(ctx, imp); err != nil {
+		if err := e.createRecord(ctx, p, imp); err != nil {
 			return err
 		}
-		return e.files.SetRefs(ctx, refEntity, imp.ID, "file", []string{stored.ID})
+		if err := e.insert(ctx, imp); err != nil || then == nil {
+			return err
+		}
+		return then(ctx, imp)
 	})
 	if err != nil {
 		return nil, err
@@ -101,11 +176,15 @@ func (e *Engine) List(ctx context.Context, p *access.Principal, entity string, p
 // theirs; the de-duplication keys given replace theirs.
 type Settings struct {
 	Mapping map[string]string `json:"mapping"`
-	Dedupe  *struct {
-		Field *string `json:"field"`
-		Match *string `json:"match"`
-		Mode  *string `json:"mode"`
-	} `json:"dedupe"`
+	Dedupe  *DedupeSettings   `json:"dedupe"`
+}
+
+// DedupeSettings is a change of the de-duplication: the keys given
+// replace the import's.
+type DedupeSettings struct {
+	Field *string `json:"field"`
+	Match *string `json:"match"`
+	Mode  *string `json:"mode"`
 }
 
 // Configure changes an import's mapping and de-duplication before it
@@ -154,6 +233,9 @@ func (e *Engine) Configure(ctx context.Context, p *access.Principal, id int64, s
 			updated_at = ? WHERE id = ?`, string(rawMap), string(rawDedupe), StatusUploaded, e.now().UnixMicro(), id); err != nil {
 			return err
 		}
+		if err := e.syncRecord(ctx, id, nil); err != nil {
+			return err
+		}
 		out, err = e.load(ctx, id, false)
 		return err
 	})
@@ -182,6 +264,9 @@ func (e *Engine) StartImport(ctx context.Context, p *access.Principal, id int64)
 		}
 		if _, err := e.db.Exec(ctx, `UPDATE imports SET status = ?, total_rows = row_count, job_id = ?, updated_at = ?
 			WHERE id = ?`, StatusQueued, job.ID, e.now().UnixMicro(), id); err != nil {
+			return err
+		}
+		if err := e.syncRecord(ctx, id, nil); err != nil {
 			return err
 		}
 		out, err = e.load(ctx, id, false)
@@ -213,11 +298,10 @@ func (e *Engine) Cancel(ctx context.Context, p *access.Principal, id int64) (*Im
 	return out, err
 }
 
-// purgeJob deletes finished imports older than Limits.Keep and imports
-// never started older than Limits.KeepUnstarted, with their batches and
-// error rows;
-// their files lose their reference and go with the files service's purge
-// of unreferenced files.
+// purgeJob deletes the import_jobs records of finished imports older than
+// Limits.Keep and of imports never started older than
+// Limits.KeepUnstarted, and with them their batches and error rows; the
+// records go to the trash, whose purge releases their files.
 func (e *Engine) purgeJob(ctx context.Context, _ *jobs.Job) error {
 	now := e.now()
 	for {
@@ -229,16 +313,14 @@ func (e *Engine) purgeJob(ctx context.Context, _ *jobs.Job) error {
 			return err
 		}
 		for _, id := range ids {
+			// Deleting the record drops the engine's state with it
+			// (afterJob), in one transaction.
 			err := e.db.WithTx(ctx, func(ctx context.Context) error {
-				for _, q := range []string{`DELETE FROM import_errors WHERE import_id = ?`, `DELETE FROM import_batches WHERE import_id = ?`} {
-					if _, err := e.db.Exec(ctx, q, id); err != nil {
-						return err
-					}
+				err := e.recs.Delete(engineCtx(ctx), access.System(), Entity, id, 0)
+				if errors.Is(err, apperr.ErrNotFound) {
+					return e.dropState(ctx, id)
 				}
-				if _, err := e.db.Exec(ctx, `DELETE FROM imports WHERE id = ?`, id); err != nil {
-					return err
-				}
-				return e.files.DropRefs(ctx, refEntity, id)
+				return err
 			})
 			if err != nil && !errors.Is(err, apperr.ErrNotFound) {
 				return err

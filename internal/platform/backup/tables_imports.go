@@ -4,7 +4,7 @@ package backup
 func importsTables() []tableDesc {
 	i, t, j := TInt, TText, TJSON
 	return []tableDesc{
-		{name: "imports", serial: "id", order: []string{"id"},
+		{name: "imports", order: []string{"id"},
 			columns: cols("id", i, "entity", t, "file_id", t, "file_name", t, "file_format", t, "file_encoding", t,
 				"csv_delimiter", t, "headers", j, "sample", j, "row_count", i, "mapping", j, "dedupe", j, "status", t,
 				"total_rows", i, "processed_rows", i, "created_rows", i, "updated_rows", i, "skipped_rows", i,

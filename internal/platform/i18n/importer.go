@@ -21,6 +21,12 @@ var importerMessages = map[string]msg{
 	"import_too_many_columns":        {"文件超过 {max} 列", "The file has more than {max} columns"},
 	"import_empty_file":              {"文件是空的", "The file is empty"},
 	"import_no_rows":                 {"文件只有表头，没有数据行", "The file has a header but no data rows"},
+	// import_jobs records
+	"import_job_readonly":    {"导入任务由导入功能写入，不能直接新建、修改或恢复", "Import jobs are written by the import routes and cannot be created, changed or restored directly"},
+	"import_job_running":     {"导入任务{status}，不能删除；请先取消", "The import job is {status} and cannot be deleted; cancel it first"},
+	"import_mapping_invalid": {"mapping 必须是 JSON 对象：列名 → 字段名", "mapping must be a JSON object: column → field name"},
+	"import_dedupe_invalid":  {"dedupe 必须是 JSON 对象：field、match、mode", "dedupe must be a JSON object: field, match, mode"},
+	"import_dry_run_invalid": {"dry_run 只能是 true 或 false", "dry_run must be true or false"},
 	// mapping and de-duplication
 	"import_unknown_column":       {"文件中没有列 {column}", "The file has no column {column}"},
 	"import_field_not_importable": {"字段 {field} 不存在或不能导入", "The field {field} does not exist or cannot be imported"},

@@ -1,14 +1,16 @@
 -- 0009_imports (sqlite): the system tables of internal/engine/importer; frozen once released.
 
--- imports is one import of a CSV or XLSX file into an entity: the stored
--- file (files.id, referenced in file_refs as "_imports"), what its analysis
+-- imports is the engine's state of one import of a CSV or XLSX file into
+-- an entity, keyed by the id of its import_jobs record (which shows the
+-- status, counters and error report to users and holds the file): the
+-- stored file (files.id), what its analysis
 -- found (format, encoding, delimiter, headers, sample, row_count), the
 -- mapping and de-duplication chosen, the status, and the run's counters.
 -- The counters move with each batch (see import_batches). version counts
 -- mapping changes.
 -- error is NULL or an object (code, args) rendered in the reader's language.
 CREATE TABLE imports (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id INTEGER PRIMARY KEY,
   entity TEXT NOT NULL,
   file_id TEXT NOT NULL,
   file_name TEXT NOT NULL,
