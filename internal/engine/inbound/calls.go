@@ -118,12 +118,11 @@ func (e *Engine) Calls(ctx context.Context, p *access.Principal, id int64, f Cal
 	if _, err := e.recs.Get(ctx, p, Entity, id, records.GetOptions{Fields: []string{"name"}}); err != nil {
 		return CallPage{}, err
 	}
-	if f.Limit <= 0 {
-		f.Limit = 50
+	limit, err := records.PageLimit(f.Limit)
+	if err != nil {
+		return CallPage{}, err
 	}
-	if f.Limit > 500 {
-		return CallPage{}, apperr.Invalid("bad_paging", "max", 500)
-	}
+	f.Limit = limit
 	q := `SELECT id, endpoint_id, at, status, items, created, updated, error, remote_addr, body_bytes, duration_us
 		FROM inbound_calls WHERE endpoint_id = ?`
 	args := []any{id}

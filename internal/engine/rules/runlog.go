@@ -66,12 +66,11 @@ func (e *Engine) Runs(ctx context.Context, p *access.Principal, ruleID int64, f 
 	if _, err := e.recs.Get(ctx, p, Entity, ruleID, records.GetOptions{Fields: []string{"name"}}); err != nil {
 		return RunPage{}, err
 	}
-	if f.Limit <= 0 {
-		f.Limit = 50
+	limit, err := records.PageLimit(f.Limit)
+	if err != nil {
+		return RunPage{}, err
 	}
-	if f.Limit > 500 {
-		return RunPage{}, apperr.Invalid("bad_paging", "max", 500)
-	}
+	f.Limit = limit
 	q := `SELECT id, rule_id, entity, record_id, trigger_type, outcome, actions, error, duration_us, depth, job_id, at
 		FROM rule_runs WHERE rule_id = ?`
 	args := []any{ruleID}

@@ -40,6 +40,19 @@ func countCap(o ListOptions) int {
 // MaxPerPage bounds a page.
 const MaxPerPage = 500
 
+// PageLimit is a log's page size: limit, 50 when not given, refused
+// (bad_paging) above MaxPerPage. The run log of rules and the call log of
+// inbound endpoints page with it.
+func PageLimit(limit int) (int, error) {
+	if limit <= 0 {
+		return 50, nil
+	}
+	if limit > MaxPerPage {
+		return 0, apperr.Invalid("bad_paging", "max", MaxPerPage)
+	}
+	return limit, nil
+}
+
 // ListOptions are the list parameters of API.md.
 type ListOptions struct {
 	Filter  string
