@@ -43,7 +43,10 @@ export default defineConfig({
     rolldownOptions: {
       output: {
         codeSplitting: {
-          groups: [{ name: 'vue', test: /node_modules[\\/](@vue|vue|vue-router|pinia|vue-i18n|@intlify)[\\/]/ }],
+          groups: [
+            { name: 'vue', test: /node_modules[\\/](@vue|vue|vue-router|pinia|vue-i18n|@intlify)[\\/]/, priority: 2 },
+            { name: 'ui', test: /node_modules[\\/](element-plus|@element-plus|lodash-es|lodash-unified|@floating-ui|@popperjs|@ctrl|@vueuse|async-validator|dayjs|memoize-one|normalize-wheel-es|escape-html)[\\/]/, priority: 1 },
+          ],
         },
       },
     },

@@ -44,6 +44,13 @@ func (c *testClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
+// testArgon are cheap password-hash parameters: a scenario signs in a few
+// users, and at the default cost (19 MiB, two passes) hashing and verifying
+// was nearly half of the suite's CPU. Hashes record their parameters, so
+// everything else about passwords behaves as in production (the auth
+// package tests the production parameters).
+var testArgon = auth.ArgonParams{Time: 1, MemoryKiB: 64, Threads: 1}
+
 // newEnv starts a fresh Tenon: SQLite in a temp dir, or a fresh PostgreSQL
 // database when TENON_TEST_POSTGRES is set.
 func newEnv(t testing.TB) *env { return openEnv(t, "tenon_api", nil) }
@@ -59,7 +66,7 @@ func openEnv(t testing.TB, dbName string, clk *testClock) *env {
 		dsn = dbtest.Postgres(t, dbName)
 	}
 	cfg := app.Config{DSN: dsn, DataDir: t.TempDir(), AdminPassword: "admin-pass-1", Stdout: io.Discard,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), AuthConfig: &auth.Config{MaxFailures: 5, MaxFailuresIP: 1000}}
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), AuthConfig: &auth.Config{MaxFailures: 5, MaxFailuresIP: 1000, Argon: testArgon}}
 	if clk != nil {
 		cfg.Now = clk.Now
 		cfg.AuthConfig.SessionIdle, cfg.AuthConfig.SessionTTL = 400*24*time.Hour, 400*24*time.Hour

@@ -91,6 +91,14 @@ type App struct {
 	Exporter *exporter.Exporter // CSV/XLSX downloads of lists
 	// engines: fields importer
 	Importer *importer.Engine // CSV/XLSX imports: upload, mapping, dry run, batch jobs, error reports
+	// modules: fields crm
+	CRM *crmModule // leads, accounts, contacts, activities, web forms: dedupe, merge, convert, transfer, web-to-lead, 360°
+	// modules: fields leadpool
+	LeadPool *leadPoolService // lead assignment rules, the public pools (公海), recycling, lead KPIs
+	// modules: fields sales
+	Sales     *salesModule     // pipelines, opportunities, stage gates, board, forecast, funnel, cycle, targets
+	Marketing *marketingModule // modules: fields marketing (campaigns and their ROI)
+	Grading   *gradingModule   // modules: fields grading (grade rules, account grades, value, health)
 }
 
 // Open connects to the database and builds the services; it does not
@@ -217,6 +225,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Now: cfg.Now, Log: cfg.Log})
 	a.Access.AddBaseline(importer.Grants()...)
 	surfaces = append(surfaces, a.Importer.Surface())
+	if err := a.wireModules(&surfaces); err != nil {
+		d.Close()
+		return nil, err
+	}
 	a.API = httpapi.New(httpapi.Deps{Log: cfg.Log, DB: d, Meta: a.Meta, Records: a.Records, Auth: a.Auth, Access: a.Access,
 		Files: a.Files, Outbox: a.Outbox, Jobs: a.Jobs, Version: Version, SecureCookies: cfg.SecureCookies, UI: uiHandler(),
 		Surfaces: surfaces})
@@ -234,7 +246,10 @@ func (a *App) Migrate(ctx context.Context) error {
 	if err := a.MigrateSchema(ctx); err != nil {
 		return err
 	}
-	return a.bootstrap(ctx)
+	if err := a.bootstrap(ctx); err != nil {
+		return err
+	}
+	return a.installModules(ctx)
 }
 
 // MigrateSchema applies migrations and syncs record tables from metadata,

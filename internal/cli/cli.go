@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tenon-crm/tenon/internal/app"
 	"github.com/tenon-crm/tenon/internal/module/demo"
@@ -117,6 +118,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		level = slog.LevelDebug
 	}
 	cfg.Log = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// The demo company is written as it happened: its loader moves the
+	// app's clock through the past year, then gives it back.
+	clk := demo.NewTimeMachine(time.Now)
+	if cmd == "demo" || withDemo {
+		cfg.Now = clk.Now
+	}
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		return err
@@ -131,7 +138,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stdout, "schema at version %d\n", v)
 		return nil
 	case "demo":
-		return loadDemo(ctx, a, stdout)
+		return loadDemo(ctx, a, clk, stdout)
 	case "user add":
 		if login == "" || !pwStdin {
 			return errors.New("--login and --password-stdin are required")
@@ -143,7 +150,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return addUser(ctx, a, login, name, dept, roles, regions, strings.TrimRight(pw, "\r\n"), stdout)
 	}
 	if withDemo {
-		if err := loadDemo(ctx, a, stdout); err != nil && !isDemoLoaded(err) {
+		if err := loadDemo(ctx, a, clk, stdout); err != nil && !isDemoLoaded(err) {
 			return err
 		}
 	}
@@ -171,11 +178,15 @@ func isDemoLoaded(err error) bool {
 	return ok && ae.Code == "demo_not_empty"
 }
 
-func loadDemo(ctx context.Context, a *app.App, stdout io.Writer) error {
+func loadDemo(ctx context.Context, a *app.App, clk *demo.TimeMachine, stdout io.Writer) error {
+	defer clk.Release()
 	if err := demo.Load(ctx, a.Records, a.Auth); err != nil {
 		if isDemoLoaded(err) {
 			fmt.Fprintln(stdout, "demo data already loaded")
 		}
+		return err
+	}
+	if err := demo.LoadCompany(ctx, a.Records, clk); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "demo company loaded; demo users (gm, sales.manager, rep.east, rep.south, ...) have the password %s\n", demo.Password)

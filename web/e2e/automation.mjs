@@ -478,6 +478,8 @@ async function main() {
     expect((await page.locator('[data-test=rule-errors]').innerText()).includes('触发条件'), 'the summary names the trigger')
     await page.locator('[data-test=cron-presets]').click()
     await page.locator('[data-test=cron-preset-weekdays9]:visible').click()
+    // The preset reaches the input with the next render.
+    await page.waitForFunction(() => document.querySelector('input[data-test=trigger-cron]')?.value === '0 9 * * 1-5').catch(() => {})
     expect((await cron.inputValue()) === '0 9 * * 1-5', 'preset applied')
     // The server's error goes once the schedule is changed.
     await page.locator('.el-form-item.is-error:has(input[data-test=trigger-cron])').waitFor({ state: 'detached' })

@@ -626,7 +626,7 @@ try {
     await rp.locator('[data-test=list-table] tbody tr', { hasText: 'E2E 华南商机' }).waitFor()
     expect(!(await rp.locator('[data-test=list-table] tbody').innerText()).includes('华东机密'), 'list shows no 华东 record')
     await rp.goto(`${BASE_URL}/e/${REGION_ENTITY}?q=${q('机密')}`)
-    await rp.locator('[data-test=list-table] .el-table__empty-text').waitFor()
+    await rp.locator('[data-test=list-table] [data-test=list-empty]').waitFor()
     await rp.locator('[data-test=global-search]').fill('机密商机')
     await rp.locator('[data-test=global-search]').press('Enter')
     await rp.waitForURL(/\/search\?q=/)

@@ -193,8 +193,8 @@ async function download(p, click) {
 async function tableRows(p) {
   return p.evaluate(() => {
     const table = document.querySelector('[data-test=list-table]')
-    const heads = [...table.querySelectorAll('.el-table__header-wrapper thead th')].map((th) => th.innerText.trim())
-    const rows = [...table.querySelectorAll('.el-table__body-wrapper tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim()))
+    const heads = [...table.querySelectorAll('thead th')].map((th) => th.innerText.trim())
+    const rows = [...table.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim()))
     return { heads, rows }
   })
 }
@@ -421,7 +421,7 @@ async function main() {
     await page.waitForURL(/filter=/)
     await waitList(page, EAST.length)
     const loads = Number(await page.locator('[data-test=list-card]').getAttribute('data-loads'))
-    await page.locator('[data-test=list-table] thead th', { hasText: '公司名称' }).locator('.caret-wrapper .ascending').click()
+    await page.locator('[data-test=list-table] thead th', { hasText: '公司名称' }).click() // unsorted → ascending
     await page.waitForURL(/sort=company/)
     await page.waitForFunction((n) => Number(document.querySelector('[data-test=list-card]')?.getAttribute('data-loads')) > n, loads)
     await waitList(page, EAST.length)

@@ -85,17 +85,19 @@
 // numbers are those a spreadsheet shows: blank lines count, a quoted cell
 // with line breaks is one row.
 //
-// XLSX: the first sheet (tab order). Before excelize sees the file,
-// archive/zip checks it is no zip bomb: at most Limits.MaxParts parts, at
-// most Limits.MaxUnzipped bytes declared uncompressed in total, no part
-// over a megabyte expanding more than Limits.MaxRatio times (413);
-// archive/zip itself refuses to inflate a part beyond its declared size,
-// and excelize is opened with UnzipSizeLimit = Limits.MaxUnzipped. Cells
-// are read as text: cells formatted as dates (built-in or custom formats)
+// XLSX: the first sheet (tab order). Before anything is read, archive/zip
+// checks the file is no zip bomb: at most Limits.MaxParts parts, at most
+// Limits.MaxUnzipped bytes declared uncompressed in total, no part over a
+// megabyte expanding more than Limits.MaxRatio times (413); archive/zip
+// itself refuses to inflate a part beyond its declared size. The sheet's
+// XML is then streamed a row at a time (xlsx.go, xmlscan.go), with the
+// shared strings and the styles' number formats read first. Cells are
+// read as text: cells formatted as dates (built-in or custom formats)
 // give YYYY-MM-DD, date-times YYYY-MM-DD HH:MM:SS, times HH:MM:SS;
 // percentages as shown (12.50%); other numbers in plain digits whatever
-// their format (never 1.2E+07, no grouping or currency sign); strings as
-// they are. Formulas are never evaluated: a formula cell gives the value
+// their format, to the 15 significant digits a spreadsheet keeps (never
+// 1.2E+07, no grouping, currency sign or rounding to the display); strings
+// as they are, booleans TRUE and FALSE. Formulas are never evaluated: a formula cell gives the value
 // stored with it (what Excel showed when the file was saved) and one
 // without a stored value gives its formula text; a text cell such as
 // "=1+1" is that text. All of this holds for CSV too, where every cell is
@@ -197,8 +199,10 @@
 // records that earlier rows create). Which rows are deferred depends only
 // on the file and the mapping, so a resumed run and the dry run defer the
 // same rows. A batch after a batch without failures is first written
-// without a savepoint per row and written again row by row if one row is
-// refused: the outcome is the same, the common case cheaper.
+// without a savepoint per row, its creates batched (records.WithBatch:
+// rows, audit entries and events go to the database a few hundred per
+// statement), and written again row by row if one row is refused: the
+// outcome is the same, the common case cheaper.
 //
 // Counters are readable while the import runs (GET
 // /api/v1/records/import_jobs/{id} or /api/v1/imports/{id}).

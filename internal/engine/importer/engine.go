@@ -33,8 +33,7 @@ type Limits struct {
 	// of an XLSX file together (default 512 MB), MaxRatio the expansion of
 	// one part larger than a megabyte (default 200), MaxParts how many
 	// parts it has (default 10,000): a zip bomb is refused (413) before
-	// excelize opens it, and excelize's UnzipSizeLimit is set to
-	// MaxUnzipped as well.
+	// any part is read.
 	MaxUnzipped int64
 	MaxRatio    int
 	MaxParts    int

@@ -250,7 +250,7 @@ func (r *runner) pass(ctx context.Context, t *table, done map[int64]bool, proces
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{}
+			w := &worker{optimistic: true}
 			for b := range ch {
 				if ctx.Err() != nil || r.stopped.Load() {
 					continue
@@ -288,7 +288,7 @@ func (r *runner) pass(ctx context.Context, t *table, done map[int64]bool, proces
 	if r.stopped.Load() {
 		return errStopped
 	}
-	w := &worker{}
+	w := &worker{optimistic: true}
 	size := r.e.limits.BatchSize
 	for j := 0; j*size < len(deferred); j++ {
 		b := batch{no: deferredBase + int64(j), rows: deferred[j*size : min((j+1)*size, len(deferred))]}

@@ -6,6 +6,7 @@ import (
 	"compress/flate"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -176,27 +177,31 @@ func equalAny(a, b any) bool {
 }
 
 func TestClassifyNumFmt(t *testing.T) {
-	cases := map[string]fmtKind{
-		`yyyy"年"m"月"d"日"`:               fmtDate,
-		`[$-804]yyyy/m/d`:               fmtDate,
-		`m/d/yy h:mm`:                   fmtDateTime,
-		`h:mm AM/PM`:                    fmtTime,
-		`[h]:mm:ss`:                     fmtTime,
-		`#,##0.00`:                      fmtNumber,
-		`"¥"#,##0.00;[Red]-"¥"#,##0.00`: fmtNumber,
-		`0.00%`:                         fmtKeep,
-		`@`:                             fmtKeep,
-		`General`:                       fmtKeep,
-		`mmm`:                           fmtDate,
-		`0.00E+00`:                      fmtNumber,
-		`"Day" 0`:                       fmtNumber,
+	pct := func(d int32) numFmt { return numFmt{kind: fmtPercent, decimals: d} }
+	cases := map[string]numFmt{
+		`yyyy"年"m"月"d"日"`:               {kind: fmtDate},
+		`[$-804]yyyy/m/d`:               {kind: fmtDate},
+		`m/d/yy h:mm`:                   {kind: fmtDateTime},
+		`h:mm AM/PM`:                    {kind: fmtTime},
+		`[h]:mm:ss`:                     {kind: fmtTime},
+		`#,##0.00`:                      {kind: fmtNumber},
+		`"¥"#,##0.00;[Red]-"¥"#,##0.00`: {kind: fmtNumber},
+		`0.00%`:                         pct(2),
+		`0%`:                            pct(0),
+		`#,##0.0%;[Red]-0.0%`:           pct(1),
+		`@`:                             {kind: fmtNumber},
+		`General`:                       {kind: fmtNumber},
+		`mmm`:                           {kind: fmtDate},
+		`0.00E+00`:                      {kind: fmtNumber},
+		`"Day" 0`:                       {kind: fmtNumber},
 	}
 	for c, want := range cases {
 		if got := classifyCode(c); got != want {
 			t.Errorf("%s: %v, want %v", c, got, want)
 		}
 	}
-	for id, want := range map[int]fmtKind{0: fmtKeep, 3: fmtNumber, 9: fmtKeep, 14: fmtDate, 20: fmtTime, 22: fmtDateTime, 31: fmtDate, 49: fmtKeep} {
+	for id, want := range map[int]numFmt{0: {kind: fmtNumber}, 3: {kind: fmtNumber}, 9: pct(0), 10: pct(2), 14: {kind: fmtDate},
+		20: {kind: fmtTime}, 22: {kind: fmtDateTime}, 31: {kind: fmtDate}, 49: {kind: fmtNumber}} {
 		if got := classifyNumFmt(id, nil); got != want {
 			t.Errorf("built-in %d: %v, want %v", id, got, want)
 		}
@@ -362,6 +367,143 @@ func TestNeutralise(t *testing.T) {
 		"\tx": "'\tx", "普通": "普通", "": "", "-": "'-"} {
 		if got := neutralise(in); got != want {
 			t.Errorf("%q → %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestXLSXParts reads a workbook written by hand the way other programs
+// write them: prefixed names, a comment and a declaration, entities and
+// CDATA, rich text with a phonetic guide, escaped characters, inline
+// strings, booleans, errors, ISO dates, formulas with and without a
+// stored value, rows and cells without references, a gap between rows,
+// percentages and dates in custom formats, numbers in display formats that
+// round, and the 1904 date system.
+func TestXLSXParts(t *testing.T) {
+	const ns = `xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"`
+	workbook := func(date1904 string) []byte {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for _, p := range [][2]string{
+			{"_rels/.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="/xl/book.xml"/></Relationships>`},
+			{"xl/book.xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><x:workbook ` + ns + ` xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><x:workbookPr date1904="` + date1904 + `"/><x:sheets><x:sheet name="数据" sheetId="2" r:id="rId7"/><x:sheet name="其他" sheetId="1" r:id="rId1"/></x:sheets></x:workbook>`},
+			{"xl/_rels/book.xml.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+				<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="sheets/other.xml"/>
+				<Relationship Id="rId7" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="sheets/data.xml"/>
+				<Relationship Id="rId8" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="strings.xml"/>
+				<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="/xl/styles.xml"/></Relationships>`},
+			{"xl/styles.xml", `<?xml version="1.0"?><x:styleSheet ` + ns + `><x:numFmts count="2"><x:numFmt numFmtId="164" formatCode="0.0%"/><x:numFmt numFmtId="165" formatCode="yyyy/m/d\ h:mm"/></x:numFmts>
+				<x:cellXfs count="7"><x:xf numFmtId="0"/><x:xf numFmtId="10"/><x:xf numFmtId="164"/><x:xf numFmtId="165"/><x:xf numFmtId="4"/><x:xf numFmtId="49"/><x:xf numFmtId="14"/></x:cellXfs></x:styleSheet>`},
+			{"xl/strings.xml", `<?xml version="1.0"?><x:sst ` + ns + ` count="5" uniqueCount="5">
+				<x:si><x:t>名称</x:t></x:si>
+				<x:si><x:r><x:rPr><x:b/></x:rPr><x:t xml:space="preserve">苏州 </x:t></x:r><x:r><x:t>精密</x:t></x:r><x:rPh sb="0" eb="2"><x:t>すず</x:t></x:rPh></x:si>
+				<x:si><x:t>A &amp; B &lt;&#x4E2D;&#25991;&gt; &quot;x&quot;</x:t></x:si>
+				<x:si><x:t>line_x000D_
+two</x:t></x:si>
+				<x:si><x:t><![CDATA[<raw> & ]]></x:t></x:si></x:sst>`},
+			{"xl/sheets/other.xml", `<x:worksheet ` + ns + `><x:sheetData><x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>wrong sheet</x:t></x:is></x:c></x:row></x:sheetData></x:worksheet>`},
+			{"xl/sheets/data.xml", `<?xml version="1.0" encoding="UTF-8"?>
+<!-- written by hand -->
+<x:worksheet ` + ns + `><x:dimension ref="A1:Q3"/><x:sheetData>
+<x:row r="1" spans="1:17"><x:c r="A1" t="s"><x:v>0</x:v></x:c><x:c t="inlineStr"><x:is><x:t>B</x:t></x:is></x:c><x:c r="D1" t="inlineStr"><x:is><x:t>D</x:t></x:is></x:c></x:row>
+<x:row r="3">
+ <x:c r="A3" t="s"><x:v>1</x:v></x:c>
+ <x:c r="B3" t="s"><x:v>2</x:v></x:c>
+ <x:c r="C3" t="s"><x:v>3</x:v></x:c>
+ <x:c r="D3" t="s"><x:v>4</x:v></x:c>
+ <x:c r="E3" s="4"><x:v>123456789012.5</x:v></x:c>
+ <x:c r="F3" s="1"><x:v>0.125</x:v></x:c>
+ <x:c r="G3" s="2"><x:v>0.12345</x:v></x:c>
+ <x:c r="H3" s="3"><x:v>46348.5</x:v></x:c>
+ <x:c r="I3" s="6"><x:v>46348</x:v></x:c>
+ <x:c r="J3" t="b"><x:v>1</x:v></x:c>
+ <x:c r="K3" t="e"><x:v>#DIV/0!</x:v></x:c>
+ <x:c r="L3" t="inlineStr"><x:is><x:r><x:t>in</x:t></x:r><x:r><x:t>line</x:t></x:r></x:is></x:c>
+ <x:c r="M3" t="str"><x:f>CONCAT(A3,"!")</x:f><x:v>苏州 精密!</x:v></x:c>
+ <x:c r="N3"><x:f>E3*2</x:f></x:c>
+ <x:c r="O3"><x:f t="shared" si="0"/></x:c>
+ <x:c r="P3" t="d"><x:v>2026-11-22T09:30:00Z</x:v></x:c>
+ <x:c r="Q3" s="5"><x:v>1.5E-7</x:v></x:c>
+</x:row>
+<x:row r="4"/>
+</x:sheetData></x:worksheet>`},
+		} {
+			w, _ := zw.Create(p[0])
+			io.WriteString(w, p[1])
+		}
+		zw.Close()
+		return buf.Bytes()
+	}
+	cols, rows, err := readAll(t, workbook("false"), FormatXLSX, "", "", testLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"名称", "B", "(C)", "D"}; !slices.Equal(cols, want) {
+		t.Fatalf("columns %q, want %q", cols, want)
+	}
+	if len(rows) != 1 || rows[0].num != 3 {
+		t.Fatalf("rows %+v", rows)
+	}
+	// Cells beyond the header's four columns are dropped by the table:
+	// read the row itself.
+	wb := workbook("false")
+	src, err := openSource(bytes.NewReader(wb), int64(len(wb)), FormatXLSX, "", "", testLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	src.next()
+	num, cells, err := src.next()
+	if err != nil || num != 3 {
+		t.Fatalf("row 3: %d %v", num, err)
+	}
+	want := []string{"苏州 精密", `A & B <中文> "x"`, "line\r\ntwo", "<raw> & ", "123456789012.5", "12.50%", "12.3%", "2026-11-22 12:00:00",
+		"2026-11-22", "TRUE", "#DIV/0!", "inline", "苏州 精密!", "=E3*2", "", "2026-11-22 09:30:00", "0.00000015"}
+	if !slices.Equal(cells, want) {
+		t.Errorf("cells\n%q, want\n%q", cells, want)
+	}
+	if num, cells, err := src.next(); err != nil || num != 4 || len(cells) != 0 {
+		t.Errorf("row 4: %d %q %v", num, cells, err)
+	}
+	if _, _, err := src.next(); !errors.Is(err, io.EOF) {
+		t.Errorf("end: %v", err)
+	}
+	// The 1904 date system moves dates by 1,462 days.
+	wb1904 := workbook("1")
+	src2, err := openSource(bytes.NewReader(wb1904), int64(len(wb1904)), FormatXLSX, "", "", testLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src2.Close()
+	src2.next()
+	if _, cells, _ := src2.next(); len(cells) < 9 || cells[8] != "2030-11-23" {
+		t.Errorf("1904 date: %q", cells)
+	}
+}
+
+func TestXLSXMalformed(t *testing.T) {
+	part := func(sheet string) []byte {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for _, p := range [][2]string{
+			{"xl/workbook.xml", `<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>`},
+			{"xl/_rels/workbook.xml.rels", `<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="s.xml"/></Relationships>`},
+			{"xl/s.xml", sheet},
+		} {
+			w, _ := zw.Create(p[0])
+			io.WriteString(w, p[1])
+		}
+		zw.Close()
+		return buf.Bytes()
+	}
+	for name, sheet := range map[string]string{
+		"cut short":       `<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c><row r="2"><c r="A2"><v>1`,
+		"bad entity":      `<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&nbsp;</t></is></c></row></sheetData></worksheet>`,
+		"row beyond max":  `<worksheet><sheetData><row r="1048577"><c t="inlineStr"><is><t>a</t></is></c></row></sheetData></worksheet>`,
+		"column past XFD": `<worksheet><sheetData><row r="1"><c r="XFE1" t="inlineStr"><is><t>a</t></is></c></row></sheetData></worksheet>`,
+		"bad row number":  `<worksheet><sheetData><row r="x"/></sheetData></worksheet>`,
+	} {
+		if _, _, err := readAll(t, part(sheet), FormatXLSX, "", "", testLimits()); code(err) != "import_xlsx_invalid" {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }

@@ -404,6 +404,13 @@ func (r *runner) applyRows(ctx context.Context, rows []prepared, found map[strin
 	madeIdent := map[int64]int64{} // dry runs: record created in this batch → its identity
 	local := &uniqBatch{set: map[string]bool{}, freed: map[string]bool{}, held: map[int64]map[string]string{}}
 	entity := r.pl.ent.Name
+	// Without savepoints the pass's creates are batched: their rows, audit
+	// entries and events go to the database many at a time, and a refusal
+	// surfaces at the latest when they are flushed at the end.
+	createCtx := ctx
+	if !savepoints {
+		createCtx = records.WithBatch(ctx, entity, r.creates(rows, found))
+	}
 	for i := range rows {
 		pr := &rows[i]
 		op, target, virtual, cerr := r.decide(pr, found, made)
@@ -440,12 +447,12 @@ func (r *runner) applyRows(ctx context.Context, rows []prepared, found map[strin
 			var err error
 			switch {
 			case op == opCreate:
-				rec, err = r.e.recs.Create(ctx, r.p, entity, pr.input)
+				rec, err = r.e.recs.Create(createCtx, r.p, entity, pr.input)
 			case virtual:
 				// A dry run: the record an earlier (rolled back) batch
 				// created, updated by this row, is what creating both
 				// rows' values together gives.
-				rec, err = r.e.recs.Create(ctx, r.p, entity, r.merged(pr, vi))
+				rec, err = r.e.recs.Create(createCtx, r.p, entity, r.merged(pr, vi))
 			default:
 				rec, err = r.e.recs.Update(ctx, r.p, entity, target, r.updateInput(pr), 0)
 			}
@@ -495,7 +502,34 @@ func (r *runner) applyRows(ctx context.Context, rows []prepared, found map[strin
 			made[pr.key] = written.ID()
 		}
 	}
+	if !savepoints {
+		if err := db.Flush(ctx); err != nil {
+			if fatal(ctx, err) {
+				return nil, nil, nil, err
+			}
+			return nil, nil, nil, errRowByRow
+		}
+	}
 	return outs, made, vi, nil
+}
+
+// creates counts the rows of a batch that its pass will create records
+// for, if none is refused (see decide).
+func (r *runner) creates(rows []prepared, found map[string][]int64) int {
+	n := 0
+	made := map[string]int64{}
+	for i := range rows {
+		pr := &rows[i]
+		op, _, virtual, cerr := r.decide(pr, found, made)
+		if cerr != nil || len(pr.errs) > 0 || op != opCreate && !virtual {
+			continue
+		}
+		n++
+		if op == opCreate && pr.key != "" {
+			made[pr.key] = 0
+		}
+	}
+	return n
 }
 
 // moreErrors completes the errors of a row some of whose cells could not

@@ -233,11 +233,10 @@ func (e *Engine) checkTrigger(r *Rule) []apperr.FieldError {
 			return bad("limit", fmt.Sprintf("between 1 and %d", e.limits.ScanMatches))
 		}
 	case TriggerDate:
-		f := fieldOf(t.Field)
-		if f == nil {
+		if fieldOf(t.Field) == nil && t.Field != "created_at" && t.Field != "updated_at" {
 			return ferrs("trigger.field", "rule_field_unknown", "entity", ent.Name, "field", t.Field)
 		}
-		if f.Type != "date" && f.Type != "datetime" {
+		if dateFieldType(ent, t.Field) == "" {
 			return bad("field", "a date or datetime field is needed")
 		}
 		if t.OffsetDays < -3660 || t.OffsetDays > 3660 {

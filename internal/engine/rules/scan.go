@@ -61,8 +61,7 @@ func (e *Engine) datesJob(ctx context.Context, _ *jobs.Job) error {
 func dateFilter(r *Rule, today time.Time) string {
 	y, m, d := today.Date()
 	day := time.Date(y, m, d, 0, 0, 0, 0, meta.Shanghai).AddDate(0, 0, -r.Trigger.OffsetDays)
-	f := r.ent.Field(r.Trigger.Field)
-	if f != nil && f.Type == "datetime" {
+	if dateFieldType(r.ent, r.Trigger.Field) == "datetime" {
 		return r.Trigger.Field + " >= " + strconv.Quote(day.Format(time.RFC3339)) + " && " +
 			r.Trigger.Field + " < " + strconv.Quote(day.AddDate(0, 0, 1).Format(time.RFC3339))
 	}

@@ -7,7 +7,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tenon-crm/tenon/internal/platform/db"
 )
@@ -32,9 +36,126 @@ type Entry struct {
 	Changes  map[string]Change `json:"changes"`
 }
 
+// MarshalChanges encodes changes exactly as json.Marshal does (keys
+// sorted, HTML characters escaped), without reflection for the common
+// values: every record written has its changes encoded once.
+func MarshalChanges(changes map[string]Change) ([]byte, error) {
+	if changes == nil {
+		return []byte("null"), nil
+	}
+	keys := make([]string, 0, len(changes))
+	for k := range changes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, 64*len(keys)+2)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, `:{"old":`...)
+		var err error
+		if b, err = appendJSON(b, changes[k].Old); err != nil {
+			return nil, err
+		}
+		b = append(b, `,"new":`...)
+		if b, err = appendJSON(b, changes[k].New); err != nil {
+			return nil, err
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}'), nil
+}
+
+// appendJSON appends x as json.Marshal encodes it.
+func appendJSON(b []byte, x any) ([]byte, error) {
+	switch t := x.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return appendJSONString(b, t), nil
+	case bool:
+		return strconv.AppendBool(b, t), nil
+	case int64:
+		return strconv.AppendInt(b, t, 10), nil
+	case int:
+		return strconv.AppendInt(b, int64(t), 10), nil
+	case []string:
+		if t == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, s := range t {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, s)
+		}
+		return append(b, ']'), nil
+	}
+	j, err := json.Marshal(x)
+	return append(b, j...), err
+}
+
+// appendJSONString appends s quoted as encoding/json quotes it: HTML
+// characters, U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
 // Write appends an entry inside the caller's transaction.
 func Write(ctx context.Context, d *db.DB, e Entry) error {
-	b, err := json.Marshal(e.Changes)
+	b, err := MarshalChanges(e.Changes)
 	if err != nil {
 		return err
 	}
@@ -44,10 +165,41 @@ func Write(ctx context.Context, d *db.DB, e Entry) error {
 // WriteRaw appends an entry whose changes are already encoded as JSON
 // (e.Changes is ignored), for a caller that stores the same changes twice.
 func WriteRaw(ctx context.Context, d *db.DB, e Entry, changes []byte) error {
-	_, err := d.Exec(ctx, `INSERT INTO audit_log (entity, record_id, action, version, actor, token_id, source, at, changes)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, `+d.JSONParam()+`)`,
-		e.Entity, e.RecordID, e.Action, e.Version, nullID(e.Actor), nullID(e.TokenID), e.Source, e.At.UnixMicro(), string(changes))
+	q, args := Insert(d, e, changes)
+	_, err := d.Exec(ctx, q, args...)
 	return err
+}
+
+// Insert is the statement WriteRaw runs, for a caller that sends it to the
+// database together with another one (see events.Outbox.AppendRawWith).
+func Insert(d *db.DB, e Entry, changes []byte) (string, []any) {
+	return `INSERT INTO audit_log (entity, record_id, action, version, actor, token_id, source, at, changes)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ` + d.JSONParam() + `)`,
+		[]any{e.Entity, e.RecordID, e.Action, e.Version, nullID(e.Actor), nullID(e.TokenID), e.Source, e.At.UnixMicro(), string(changes)}
+}
+
+// ReserveIDs takes the ids of n entries to be written in that order with
+// InsertMany: the log's order is then theirs whatever order the database
+// inserts the rows in.
+func ReserveIDs(ctx context.Context, d *db.DB, n int) ([]int64, error) {
+	return d.ReserveIDs(ctx, "audit_log", "id", n)
+}
+
+// InsertMany is the statement that appends entries (each with its
+// reserved ID and its changes already encoded), for a caller that sends
+// it together with another one (see events.Outbox.WriteMany).
+func InsertMany(d *db.DB, es []Entry, changes [][]byte) (string, []any) {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO audit_log (id, entity, record_id, action, version, actor, token_id, source, at, changes) VALUES `)
+	args := make([]any, 0, 10*len(es))
+	for i, e := range es {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, " + d.JSONParam() + ")")
+		args = append(args, e.ID, e.Entity, e.RecordID, e.Action, e.Version, nullID(e.Actor), nullID(e.TokenID), e.Source, e.At.UnixMicro(), string(changes[i]))
+	}
+	return b.String(), args
 }
 
 func nullID(id int64) any {

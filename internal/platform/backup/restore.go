@@ -261,6 +261,11 @@ func (c *Config) loadTable(ctx context.Context, t *tableDesc, info *TableInfo, f
 		return 0, fmt.Errorf("archived table has no %s column", t.serial)
 	}
 	ins := newInserter(d.Dialect, t, cols)
+	notNull, err := jsonNotNull(ctx, d, t.name, cols)
+	if err != nil {
+		return 0, err
+	}
+	ins.jsonNotNull = notNull
 
 	rc, err := f.Open()
 	if err != nil {
@@ -327,6 +332,45 @@ type inserter struct {
 	tuple   string // (?, ?, ...)
 	perStmt int
 	grams   bool // fill PostgreSQL's search_grams from the search column
+	// jsonNotNull names the JSON columns the table declares NOT NULL: an
+	// archived null there is the JSON value null (a job without payload),
+	// not SQL NULL.
+	jsonNotNull map[string]bool
+}
+
+// jsonNotNull reads which of cols' JSON columns table declares NOT NULL.
+func jsonNotNull(ctx context.Context, d *db.DB, table string, cols []Column) (map[string]bool, error) {
+	out := map[string]bool{}
+	json := map[string]bool{}
+	for _, c := range cols {
+		if c.Type == TJSON {
+			json[c.Name] = true
+		}
+	}
+	if len(json) == 0 {
+		return out, nil
+	}
+	q := `SELECT column_name, CASE WHEN is_nullable = 'NO' THEN 1 ELSE 0 END FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = ?`
+	if d.Kind != db.Postgres {
+		q = `SELECT name, "notnull" FROM pragma_table_info(?)`
+	}
+	rows, err := d.Query(ctx, q, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var notNull int
+		if err := rows.Scan(&name, &notNull); err != nil {
+			return nil, err
+		}
+		if json[name] && notNull == 1 {
+			out[name] = true
+		}
+	}
+	return out, rows.Err()
 }
 
 func newInserter(d db.Dialect, t *tableDesc, cols []Column) *inserter {
@@ -370,6 +414,9 @@ func (ins *inserter) values(row map[string]json.RawMessage) ([]any, error) {
 		v, err := dbValue(ins.d, c, row[c.Name])
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", c.Name, err)
+		}
+		if v == nil && ins.jsonNotNull[c.Name] {
+			v = "null"
 		}
 		vals[i] = v
 		if c.Name == "search" {

@@ -13,8 +13,9 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
+	_ "modernc.org/sqlite"           // registers the "sqlite" driver
 )
 
 // Options tune the pools. Zero values pick safe defaults.
@@ -204,10 +205,20 @@ func (d *DB) openPostgres(dsn string, opt Options) error {
 	if n <= 0 {
 		n = 16
 	}
-	p, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return err
 	}
+	// pgx prepares and caches statements, and after five runs PostgreSQL
+	// may plan a prepared statement once for any parameters: a date range
+	// or a data scope then gets a plan for a guessed selectivity (a bitmap
+	// heap scan over a third of a million-row table where an index-only
+	// scan was right). Planning with the real values costs well under a
+	// millisecond; a wrong plan costs seconds.
+	if _, ok := cfg.RuntimeParams["plan_cache_mode"]; !ok {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	p := stdlib.OpenDB(*cfg)
 	p.SetMaxOpenConns(n)
 	p.SetMaxIdleConns(n)
 	p.SetConnMaxIdleTime(5 * time.Minute)
@@ -252,6 +263,8 @@ type txState struct {
 	afterCommit  []func()
 	savepoints   int // names the next Savepoint
 	values       map[any]any
+	deferred     []func(ctx context.Context) error // see Defer
+	failed       error                             // a deferred write failed
 }
 
 // TxValue returns what SetTxValue stored under key in the transaction
@@ -278,14 +291,18 @@ func SetTxValue(ctx context.Context, key, v any) {
 	}
 }
 
-// runBeforeCommit runs the queued before-commit work in order.
+// runBeforeCommit runs the deferred writes and the queued before-commit
+// work in order.
 func (st *txState) runBeforeCommit(ctx context.Context) error {
+	if err := st.flush(ctx); err != nil {
+		return err
+	}
 	for i := 0; i < len(st.beforeCommit); i++ { // work may queue more work
 		if err := st.beforeCommit[i](ctx); err != nil {
 			return err
 		}
 	}
-	return nil
+	return st.flush(ctx)
 }
 
 // InTx reports whether ctx carries a transaction.
@@ -303,6 +320,9 @@ func (d *DB) Q(ctx context.Context) Querier {
 // the writer), rebinding placeholders.
 func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		if err := st.flush(ctx); err != nil {
+			return nil, err
+		}
 		return st.q.ExecContext(ctx, d.Rebind(q), args...)
 	}
 	var res sql.Result
@@ -323,6 +343,11 @@ func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 		}
 		return st.QueryContext(ctx, args...)
 	}
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		if err := st.flush(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return d.Q(ctx).QueryContext(ctx, d.Rebind(q), args...)
 }
 
@@ -332,6 +357,11 @@ func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 		if st, err := d.reads.get(ctx, q); err == nil {
 			return st.QueryRowContext(ctx, args...)
 		}
+	}
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		// A *sql.Row cannot carry the error of a failed deferred write;
+		// the failure fails the savepoint or transaction (see Defer).
+		_ = st.flush(ctx)
 	}
 	return d.Q(ctx).QueryRowContext(ctx, d.Rebind(q), args...)
 }
@@ -363,6 +393,8 @@ func AfterCommit(ctx context.Context, fn func()) {
 // one). If fn fails, what it wrote is rolled back together with the before-
 // and after-commit work it queued, and the transaction goes on; on
 // PostgreSQL this also clears the aborted state a failed statement leaves.
+// Writes deferred before it (see Defer) run first; those deferred inside it
+// run before it is released, or are dropped with it.
 // The rule engine uses it to log a failed run in the transaction that
 // would have applied the run's actions.
 func (d *DB) Savepoint(ctx context.Context, fn func(ctx context.Context) error) error {
@@ -370,13 +402,20 @@ func (d *DB) Savepoint(ctx context.Context, fn func(ctx context.Context) error) 
 	if !ok {
 		return errors.New("db: Savepoint outside a transaction")
 	}
+	if err := st.flush(ctx); err != nil {
+		return err
+	}
 	nb, na := len(st.beforeCommit), len(st.afterCommit)
 	st.savepoints++
 	name := fmt.Sprintf("tenon_sp%d", st.savepoints)
 	if _, err := st.q.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
 		return err
 	}
-	if err := fn(ctx); err != nil {
+	err := fn(ctx)
+	if err == nil {
+		err = st.flush(ctx)
+	}
+	if err != nil {
 		if _, rerr := st.q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, rerr)
 		}
@@ -385,9 +424,10 @@ func (d *DB) Savepoint(ctx context.Context, fn func(ctx context.Context) error) 
 		}
 		st.beforeCommit, st.afterCommit = st.beforeCommit[:nb], st.afterCommit[:na]
 		st.values = nil // they may have been computed from what was rolled back
+		st.deferred, st.failed = nil, nil
 		return err
 	}
-	_, err := st.q.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+	_, err = st.q.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
 	return err
 }
 

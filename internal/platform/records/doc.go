@@ -5,4 +5,7 @@
 // roll-ups, module hooks, the version bump, the audit trail and the outbox.
 // Lists, counts, search, expansion, history and the change feed all go
 // through the same scope predicate, so no path can see more than another.
+// A caller that creates many records in one transaction may let their
+// writes go to the database many at a time (WithBatch, batch.go), with the
+// same result as single creates.
 package records

@@ -2,7 +2,9 @@ package records
 
 import (
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/tenon-crm/tenon/internal/platform/meta"
 )
@@ -56,27 +58,47 @@ func (s *Service) searchText(e *meta.Entity, rec Record) string {
 	return out
 }
 
-// grams returns the distinct index terms of text.
+// gramSets holds the sets grams dedupes terms with (one per record
+// written would be most of what a create allocates).
+var gramSets = sync.Pool{New: func() any { return map[string]struct{}{} }}
+
+// grams returns the distinct index terms of text, in order of first
+// occurrence. The terms are substrings of text (no copies): a record's
+// terms are made for every write.
 func grams(text string) []string {
-	seen := map[string]bool{}
-	var out []string
+	n := utf8.RuneCountInString(text)
+	out := make([]string, 0, 3*n)
+	seen := gramSets.Get().(map[string]struct{})
+	defer func() {
+		clear(seen)
+		gramSets.Put(seen)
+	}()
 	add := func(g string) {
-		if !seen[g] {
-			seen[g] = true
+		if _, ok := seen[g]; !ok {
+			seen[g] = struct{}{}
 			out = append(out, g)
 		}
 	}
-	for _, run := range runs(text) {
-		for i := range run {
-			add(string(run[i]))
-			if i+1 < len(run) {
-				add(string(run[i : i+2]))
-			}
-			if i+2 < len(run) {
-				add(string(run[i : i+3]))
+	var bounds []int // byte offsets of a run's characters, then its end
+	emit := func() {
+		for i := 0; i+1 < len(bounds); i++ {
+			for k := 1; k <= 3 && i+k < len(bounds); k++ {
+				add(text[bounds[i]:bounds[i+k]])
 			}
 		}
+		bounds = bounds[:0]
 	}
+	for i, r := range text {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if len(bounds) == 0 {
+				bounds = append(bounds, i)
+			}
+			bounds = append(bounds, i+utf8.RuneLen(r))
+			continue
+		}
+		emit()
+	}
+	emit()
 	return out
 }
 

@@ -23,3 +23,16 @@ func TestQueryTermsAreIndexTerms(t *testing.T) {
 		t.Errorf("covering trigrams: %v", got)
 	}
 }
+
+func TestGrams(t *testing.T) {
+	for text, want := range map[string][]string{
+		"苏州精密 ab-1": {"苏", "苏州", "苏州精", "州", "州精", "州精密", "精", "精密", "密", "a", "ab", "b", "1"},
+		"aaaa a":    {"a", "aa", "aaa"},
+		"é\u0001x":  {"é", "x"},
+		"":          {},
+	} {
+		if got := grams(text); !slices.Equal(got, want) {
+			t.Errorf("%q: %q, want %q", text, got, want)
+		}
+	}
+}

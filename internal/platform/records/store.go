@@ -18,34 +18,65 @@ func (v *view) dbValue(f *meta.Field, x any) any {
 // insert writes the main row and returns its id.
 func (v *view) insert(ctx context.Context, rec Record) (int64, error) {
 	d := v.s.db
-	cols := []string{"version", "created_at", "updated_at", "created_by", "owner"}
-	vals := []any{rec["version"], meta.TimeToDB(d.Dialect, rec["created_at"].(timeT)), meta.TimeToDB(d.Dialect, rec["updated_at"].(timeT)), rec["created_by"], rec["owner"]}
-	marks := []string{"?", "?", "?", "?", "?"}
-	for _, f := range v.columns() {
-		x, ok := rec[f.Name]
-		if !ok || x == nil {
-			continue
-		}
-		cols = append(cols, f.Name)
-		vals = append(vals, v.dbValue(f, x))
-		marks = append(marks, v.mark(f))
-	}
-	if v.e.HasSearch() {
-		text := v.s.searchText(v.e, rec)
-		cols, vals, marks = append(cols, "search"), append(vals, text), append(marks, "?")
-		if d.Kind == db.Postgres {
-			cols, vals, marks = append(cols, "search_grams"), append(vals, grams(text)), append(marks, "?")
-		}
-	}
-	for i, c := range cols {
-		cols[i] = d.Ident(c)
-	}
+	var shape rowShape
+	vals := v.newRow(rec, false, &shape, nil)
 	var id int64
-	err := d.QueryRow(ctx, "INSERT INTO "+d.Ident(v.e.Table())+" ("+strings.Join(cols, ", ")+") VALUES ("+strings.Join(marks, ", ")+") RETURNING id", vals...).Scan(&id)
+	err := d.QueryRow(ctx, "INSERT INTO "+d.Ident(v.e.Table())+" ("+strings.Join(shape.cols, ", ")+") VALUES ("+strings.Join(shape.marks, ", ")+") RETURNING id", vals...).Scan(&id)
 	if err != nil {
 		return 0, v.uniqueConflict(err)
 	}
 	return id, nil
+}
+
+// gramsMark is the placeholder of search_grams on PostgreSQL, bound to
+// gramsArg: the terms as one text the server splits (terms are letters and
+// digits only), which costs less on both sides than a text[] parameter
+// of a hundred elements.
+const gramsMark = "string_to_array(?, ' ')"
+
+func gramsArg(text string) string { return strings.Join(grams(text), " ") }
+
+// rowShape is the quoted columns of a new row and their placeholders.
+type rowShape struct{ cols, marks []string }
+
+// newRow appends to vals the values of a new record's row (the id when rec
+// has one, system columns, fields, search text): with all, one per column
+// of the table, NULL where rec has none, in the same order for every
+// record; otherwise only those rec has. shape, when not nil, receives the
+// columns.
+func (v *view) newRow(rec Record, all bool, shape *rowShape, vals []any) []any {
+	d := v.s.db
+	add := func(col, mark string, x any) {
+		vals = append(vals, x)
+		if shape != nil {
+			shape.cols, shape.marks = append(shape.cols, d.Ident(col)), append(shape.marks, mark)
+		}
+	}
+	if id := rec.ID(); id != 0 {
+		add("id", "?", id)
+	}
+	add("version", "?", rec["version"])
+	add("created_at", "?", meta.TimeToDB(d.Dialect, rec["created_at"].(timeT)))
+	add("updated_at", "?", meta.TimeToDB(d.Dialect, rec["updated_at"].(timeT)))
+	add("created_by", "?", rec["created_by"])
+	add("owner", "?", rec["owner"])
+	for _, f := range v.columns() {
+		x, ok := rec[f.Name]
+		switch {
+		case ok && x != nil:
+			add(f.Name, v.mark(f), v.dbValue(f, x))
+		case all:
+			add(f.Name, v.mark(f), nil)
+		}
+	}
+	if v.e.HasSearch() {
+		text := v.s.searchText(v.e, rec)
+		add("search", "?", text)
+		if d.Kind == db.Postgres {
+			add("search_grams", gramsMark, gramsArg(text))
+		}
+	}
+	return vals
 }
 
 // mark is the placeholder of a column (JSON needs a cast on PostgreSQL).
@@ -85,7 +116,7 @@ func (v *view) update(ctx context.Context, rec, old Record, changed []string) er
 		text := v.s.searchText(v.e, rec)
 		sets, vals = append(sets, "search = ?"), append(vals, text)
 		if d.Kind == db.Postgres {
-			sets, vals = append(sets, "search_grams = ?"), append(vals, grams(text))
+			sets, vals = append(sets, "search_grams = "+gramsMark), append(vals, gramsArg(text))
 		}
 	}
 	vals = append(vals, old.ID(), old.Version())

@@ -2,7 +2,6 @@ package records
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -59,7 +58,14 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, entity string
 		if err := v.number(ctx, rec, rec["created_at"].(time.Time)); err != nil {
 			return err
 		}
-		id, err := v.insert(ctx, rec)
+		w := s.batchFor(ctx, v)
+		var id int64
+		var err error
+		if w != nil {
+			id, err = w.insert(ctx, v, rec)
+		} else {
+			id, err = v.insert(ctx, rec)
+		}
 		if err != nil {
 			return err
 		}
@@ -71,7 +77,7 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, entity string
 			return err
 		}
 		c.Changed = changedFields(v.e, nil, rec)
-		if err := s.settleChange(ctx, v, c, id, access.Create, "created"); err != nil {
+		if err := s.settleChange(ctx, v, c, id, access.Create, "created", w); err != nil {
 			return err
 		}
 		out = rec
@@ -91,7 +97,7 @@ func (v *view) newRecord(input map[string]any) (Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec := Record{}
+	rec := make(Record, len(vals)+8)
 	for i := range v.e.Fields {
 		f := &v.e.Fields[i]
 		if x, ok := vals[f.Name]; ok {
@@ -209,7 +215,7 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, entity string
 		if err := v.index(ctx, rec, false, c.Changed); err != nil {
 			return err
 		}
-		if err := s.settleChange(ctx, v, c, id, access.Update, "updated"); err != nil {
+		if err := s.settleChange(ctx, v, c, id, access.Update, "updated", nil); err != nil {
 			return err
 		}
 		out = rec
@@ -245,7 +251,7 @@ func (s *Service) Delete(ctx context.Context, p *access.Principal, entity string
 			return err
 		}
 		c.New = Record{"version": old.Version() + 1}
-		if err := s.record(ctx, v, c, "deleted"); err != nil {
+		if err := s.record(ctx, v, c, "deleted", nil); err != nil {
 			return err
 		}
 		return s.runAfter(ctx, c)
@@ -276,7 +282,7 @@ func (s *Service) Restore(ctx context.Context, p *access.Principal, entity strin
 		delete(rec, "deleted_at")
 		rec["version"], rec["updated_at"] = old.Version()+1, now
 		c := &Change{P: p, Entity: v.e, Op: OpRestore, Old: old, New: rec}
-		if err := s.record(ctx, v, c, "restored"); err != nil {
+		if err := s.record(ctx, v, c, "restored", nil); err != nil {
 			return err
 		}
 		if err := s.runAfter(ctx, c); err != nil {
@@ -290,12 +296,15 @@ func (s *Service) Restore(ctx context.Context, p *access.Principal, entity strin
 
 // settleChange ends a create or update inside its transaction: the record
 // must still be in the principal's scope, then the audit row, the outbox
-// event and the after hooks.
-func (s *Service) settleChange(ctx context.Context, v *view, c *Change, id int64, action, event string) error {
-	if err := v.checkScopeAfter(ctx, id, action); err != nil {
-		return err
+// event and the after hooks. With a batch's writes w (a create put off),
+// the scope is checked when the row is written.
+func (s *Service) settleChange(ctx context.Context, v *view, c *Change, id int64, action, event string, w *writes) error {
+	if w == nil {
+		if err := v.checkScopeAfter(ctx, id, action); err != nil {
+			return err
+		}
 	}
-	if err := s.record(ctx, v, c, event); err != nil {
+	if err := s.record(ctx, v, c, event, w); err != nil {
 		return err
 	}
 	return s.runAfter(ctx, c)
@@ -409,20 +418,25 @@ func (v *view) withSettleErrors(rec Record, errs []apperr.FieldError) error {
 // and sub-table rows, skipping the fields in skip.
 func (v *view) settleErrors(rec Record, skip map[string]bool) []apperr.FieldError {
 	var errs []apperr.FieldError
-	v.compute(rec)
-	vars := exprVars(v, rec)
+	vars := v.compute(rec)
+	varsOf := func() map[string]any {
+		if vars == nil {
+			vars = exprVars(v, rec)
+		}
+		return vars
+	}
 	for i := range v.e.Fields {
 		f := &v.e.Fields[i]
 		x, has := rec[f.Name]
 		empty := !has || x == nil || isEmptyList(x)
 		req := f.Required
 		if !req && f.RequiredIfProg != nil {
-			if ok, err := f.RequiredIfProg.RunBool(vars); err == nil && ok {
+			if ok, err := f.RequiredIfProg.RunBool(varsOf()); err == nil && ok {
 				req = true
 			}
 		}
 		if f.VisibleIfProg != nil && req && f.Required {
-			if vis, err := f.VisibleIfProg.RunBool(vars); err == nil && !vis {
+			if vis, err := f.VisibleIfProg.RunBool(varsOf()); err == nil && !vis {
 				req = false // a hidden field cannot be required
 			}
 		}
@@ -475,8 +489,10 @@ func (v *view) checkRows(f *meta.Field, rows []Record) []apperr.FieldError {
 
 // compute evaluates formulas (row formulas first, in field order) and
 // roll-ups. A formula that fails (a division by zero, a missing value)
-// stores nothing rather than refusing the write.
-func (v *view) compute(rec Record) {
+// stores nothing rather than refusing the write. It returns the record as
+// expressions see it once computed (see exprVars) when it built that to
+// evaluate formulas, nil otherwise.
+func (v *view) compute(rec Record) map[string]any {
 	types := v.s.types
 	for i := range v.e.Fields {
 		f := &v.e.Fields[i]
@@ -513,19 +529,26 @@ func (v *view) compute(rec Record) {
 			}
 		}
 	}
+	// Each formula sees the record with the formulas before it computed.
+	var vars map[string]any
 	for i := range v.e.Fields {
 		f := &v.e.Fields[i]
 		if f.Type != "formula" || f.Formula == nil {
 			continue
 		}
-		res, err := f.Formula.Run(exprVars(v, rec))
+		if vars == nil {
+			vars = exprVars(v, rec)
+		}
+		res, err := f.Formula.Run(vars)
 		delete(rec, f.Name)
+		vars[f.Name] = nil
 		if err == nil && res != nil {
 			if nv, err := types[f.Type].Normalize(f, exprOut(res)); err == nil && nv != nil {
-				rec[f.Name] = nv
+				rec[f.Name], vars[f.Name] = nv, nv
 			}
 		}
 	}
+	return vars
 }
 
 // exprOut converts an expression result to input form for normalisation.
@@ -599,7 +622,7 @@ func rollup(f, src *meta.Field, rec Record) *decimal.Decimal {
 
 // exprVars is the record as an expression sees it.
 func exprVars(v *view, rec Record) map[string]any {
-	vars := make(map[string]any, len(rec)+1)
+	vars := make(map[string]any, len(v.e.Fields)+len(rec)+1)
 	for i := range v.e.Fields {
 		vars[v.e.Fields[i].Name] = nil
 	}
@@ -704,6 +727,9 @@ func textValues(x any) []string {
 
 // visible reports whether every id exists in target within p's scope.
 func (s *Service) visible(ctx context.Context, p *access.Principal, target string, ids []int64) (bool, error) {
+	if idsKnown(ctx, p, target, ids) {
+		return true, nil
+	}
 	tv, err := s.viewFor(p, target, access.Read, "t")
 	if err != nil {
 		if errors.Is(err, apperr.ErrForbidden) {
@@ -724,7 +750,11 @@ func (s *Service) visible(ctx context.Context, p *access.Principal, target strin
 	if err := s.db.QueryRow(ctx, q, args...).Scan(&n); err != nil {
 		return false, err
 	}
-	return n == len(ids), nil
+	if n != len(ids) {
+		return false, nil
+	}
+	rememberIDs(ctx, p, target, ids)
+	return true, nil
 }
 
 func (s *Service) codesExist(ctx context.Context, entity string, codes []string) (bool, error) {
@@ -732,13 +762,22 @@ func (s *Service) codesExist(ctx context.Context, entity string, codes []string)
 	if err != nil || e.Field("code") == nil {
 		return false, err
 	}
+	if codesKnown(ctx, entity, codes) {
+		return true, nil
+	}
 	args := make([]any, len(codes))
 	for i, c := range codes {
 		args[i] = c
 	}
 	var n int
-	err = s.db.QueryRow(ctx, "SELECT COUNT(DISTINCT code) FROM "+s.db.Ident(e.Table())+" WHERE deleted_at IS NULL AND code IN ("+placeholders(len(codes))+")", args...).Scan(&n)
-	return n == len(codes), err
+	if err := s.db.QueryRow(ctx, "SELECT COUNT(DISTINCT code) FROM "+s.db.Ident(e.Table())+" WHERE deleted_at IS NULL AND code IN ("+placeholders(len(codes))+")", args...).Scan(&n); err != nil {
+		return false, err
+	}
+	if n != len(codes) {
+		return false, nil
+	}
+	rememberCodes(ctx, entity, codes)
+	return true, nil
 }
 
 func (s *Service) activeUser(ctx context.Context, id int64) (bool, error) {
@@ -868,20 +907,24 @@ func rowsEqual(a, b []Record) bool {
 	return true
 }
 
-// record writes the audit entry and the outbox event of a change.
-func (s *Service) record(ctx context.Context, v *view, c *Change, event string) error {
+// record writes the audit entry and the outbox event of a change, or puts
+// them off with the batch's writes w (see batch.go) when w is not nil.
+func (s *Service) record(ctx context.Context, v *view, c *Change, event string, w *writes) error {
+	forgetChecks(ctx, v.e.Name)
 	pv := &view{s: s, p: access.System(), e: v.e, r: access.System().RightsOn(v.e.Name)}
 	changes := map[string]audit.Change{}
-	var oldPub, newPub Record
-	if c.Old != nil {
-		oldPub = pv.public(c.Old, nil)
-	}
-	if c.New != nil && c.Op != OpDelete {
-		newPub = pv.public(c.New, nil)
-	}
 	names := c.Changed
 	if c.Op == OpDelete || c.Op == OpRestore {
 		names = nil
+	}
+	var oldPub, newPub Record
+	if len(names) > 0 { // only the changed fields are needed
+		if c.Old != nil {
+			oldPub = pv.public(c.Old, names)
+		}
+		if c.New != nil && c.Op != OpDelete {
+			newPub = pv.public(c.New, names)
+		}
 	}
 	for _, n := range names {
 		var o, nw any
@@ -899,24 +942,41 @@ func (s *Service) record(ctx context.Context, v *view, c *Change, event string) 
 	}
 	version := c.New.Version()
 	at := s.now().UTC()
-	raw, err := json.Marshal(changes) // once, for the audit row and the outbox
+	raw, err := audit.MarshalChanges(changes) // once, for the audit row and the outbox
 	if err != nil {
 		return err
 	}
+	var entry *audit.Entry
 	if !v.e.NoAudit {
-		if err := audit.WriteRaw(ctx, s.db, audit.Entry{Entity: v.e.Name, RecordID: id, Action: string(c.Op), Version: version,
-			Actor: c.P.UserID, TokenID: c.P.TokenID, Source: sourceOf(c.P), At: at}, raw); err != nil {
-			return err
-		}
+		entry = &audit.Entry{Entity: v.e.Name, RecordID: id, Action: string(c.Op), Version: version,
+			Actor: c.P.UserID, TokenID: c.P.TokenID, Source: sourceOf(c.P), At: at}
 	}
-	if s.outbox == nil {
+	var ev *events.Change
+	if s.outbox != nil {
+		evc := make(map[string]any, len(changes))
+		for k, ch := range changes {
+			evc[k] = ch
+		}
+		ev = &events.Change{Entity: v.e.Name, RecordID: id, Event: event, Version: version, Actor: c.P.UserID, At: at, Changes: evc}
+	}
+	if w != nil {
+		w.change(ctx, entry, ev, raw)
 		return nil
 	}
-	ev := make(map[string]any, len(changes))
-	for k, ch := range changes {
-		ev[k] = ch
+	var auditSQL string
+	var auditArgs []any
+	if entry != nil {
+		auditSQL, auditArgs = audit.Insert(s.db, *entry, raw)
 	}
-	return s.outbox.AppendRaw(ctx, events.Change{Entity: v.e.Name, RecordID: id, Event: event, Version: version, Actor: c.P.UserID, At: at, Changes: ev}, raw)
+	if ev == nil {
+		if auditSQL == "" {
+			return nil
+		}
+		_, err := s.db.Exec(ctx, auditSQL, auditArgs...)
+		return err
+	}
+	// The audit row and the event go to the database together.
+	return s.outbox.AppendRawWith(ctx, *ev, raw, auditSQL, auditArgs)
 }
 
 func sourceOf(p *access.Principal) string {

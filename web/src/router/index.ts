@@ -1,11 +1,12 @@
 // Routes. Every screen is its own chunk, loaded when first opened.
-import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { createRouter, createWebHistory, START_LOCATION, type RouteRecordRaw } from 'vue-router'
 import { useSession } from '@/stores/session'
 import { useMeta } from '@/stores/meta'
 import { useViews } from '@/stores/views'
 import { flowRoutes } from './flow'
 import { automationRoutes } from './automation'
 import { transferRoutes } from './transfer'
+import { moduleRoutes } from './modules'
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
@@ -29,6 +30,7 @@ const routes: RouteRecordRaw[] = [
       ...flowRoutes,
       ...automationRoutes,
       ...transferRoutes,
+      ...moduleRoutes,
       { path: ':pathMatch(.*)*', name: 'notfound', component: () => import('@/views/NotFound.vue') },
     ],
   },
@@ -37,8 +39,12 @@ const routes: RouteRecordRaw[] = [
 export const router = createRouter({
   history: createWebHistory(),
   routes,
-  scrollBehavior(_to, _from, saved) {
-    return saved ?? { top: 0 }
+  scrollBehavior(_to, from, saved) {
+    if (saved) return saved
+    // A fresh page is at the top already; scrolling would force a layout
+    // of the half-built first screen.
+    if (from === START_LOCATION) return false
+    return { top: 0 }
   },
 })
 

@@ -1,1 +1,0 @@
-import{mt as e}from"./i18n-MWX1mkzV.js";function t(){if(!arguments.length)return[];var t=arguments[0];return e(t)?t:[t]}export{t};

@@ -1,1 +1,0 @@
-import"./i18n-MWX1mkzV.js";import"./css-CSU2D4ql.js";

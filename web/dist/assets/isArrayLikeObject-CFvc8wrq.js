@@ -1,1 +1,0 @@
-import{_t as e}from"./i18n-MWX1mkzV.js";import{A as t,O as n,k as r}from"./errors-fxfrlX_D.js";import{N as i}from"./use-empty-values-DzAj_8Nc.js";function a(e,i){return r(n(e,i,t),e+``)}function o(t){return e(t)&&i(t)}export{a as n,o as t};

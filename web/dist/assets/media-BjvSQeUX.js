@@ -1,1 +1,0 @@
-import{St as e,gt as t,yt as n}from"./vue-n7q_X1wl.js";var r=`(max-width: 768px)`;function i(r){let i=window.matchMedia(r),a=e(i.matches),o=e=>{a.value=e.matches};return i.addEventListener(`change`,o),t()&&n(()=>i.removeEventListener(`change`,o)),a}function a(){return i(r)}export{a as t};

@@ -1,0 +1,1 @@
+import{Ct as e,_t as t,bt as n}from"./vue-a9t1gj1V.js";var r=`(max-width: 768px)`;function i(r){let i=window.matchMedia(r),a=e(i.matches),o=e=>{a.value=e.matches};return i.addEventListener(`change`,o),t()&&n(()=>i.removeEventListener(`change`,o)),a}function a(){return i(r)}export{a as t};

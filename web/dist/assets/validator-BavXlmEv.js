@@ -1,1 +1,0 @@
-import{L as e}from"./use-empty-values-DzAj_8Nc.js";var t=t=>[``,...e].includes(t);export{t};
