@@ -79,14 +79,19 @@ func Postgres(t testing.TB, prefix string) string {
 }
 
 // ForEach runs fn as a parallel subtest on SQLite and, when enabled, on
-// PostgreSQL, each with the DSN of a fresh database.
+// PostgreSQL, each with the DSN of a fresh database. With
+// TENON_TEST_ONLY_POSTGRES set as well, the SQLite subtest is left out (CI
+// runs the SQLite suite on its own beside the PostgreSQL one).
 func ForEach(t *testing.T, prefix string, fn func(t *testing.T, dsn string)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		fn(t, SQLite(t))
-	})
-	if PostgresURL() == "" {
+	pg := PostgresURL() != ""
+	if !pg || os.Getenv("TENON_TEST_ONLY_POSTGRES") == "" {
+		t.Run("sqlite", func(t *testing.T) {
+			t.Parallel()
+			fn(t, SQLite(t))
+		})
+	}
+	if !pg {
 		return
 	}
 	t.Run("postgres", func(t *testing.T) {
