@@ -329,11 +329,13 @@ func (a *App) Serve(ctx context.Context) error {
 	go func() { errc <- srv.Serve(ln) }()
 	go a.refreshMeta(ctx)
 	go a.Records.RunSearchIndexer(ctx, func(err error) { a.Log.Warn("search indexer", "err", err) })
+	// The in-memory indexes (rules, webhooks, lead routing) notice what
+	// other processes change.
+	go a.Records.RunDerived(ctx, func(err error) { a.Log.Warn("derived index check", "err", err) })
 	if _, err := a.Jobs.UpsertSchedule(ctx, jobs.ScheduleDef{Name: housekeepingKind, Spec: "@hourly", Kind: housekeepingKind}); err != nil {
 		return err
 	}
 	// engines: serve
-	go a.Webhooks.Run(ctx)
 	if err := a.Webhooks.Start(ctx); err != nil {
 		return err
 	}
@@ -346,7 +348,6 @@ func (a *App) Serve(ctx context.Context) error {
 	if err := a.Importer.Start(ctx); err != nil {
 		return err
 	}
-	go a.Rules.Run(ctx)
 	go a.Flow.Run(ctx)
 	go func() {
 		// Ends the inbox event streams when ctx ends, so Shutdown below does not wait for them.

@@ -172,10 +172,11 @@
 // The hook finds the rules of an entity in an in-memory index of the
 // enabled rules with write triggers, so a write to an entity no rule
 // watches costs a map lookup. The index is a records.Derived of the
-// rules: a rule's save makes it stale when it commits; Run compares a
-// signature of the rules table (count, sum of versions, highest id) every
-// two seconds to notice changes made by other processes; a rebuild inside
-// a transaction is shared only once that transaction commits.
+// rules: a rule's save makes it stale when it commits; the records
+// service's RunDerived compares a signature of the rules table (count, sum
+// of versions, highest id) every two seconds to notice changes made by
+// other processes; a rebuild inside a transaction is shared only once that
+// transaction commits.
 //
 // # Limits
 //

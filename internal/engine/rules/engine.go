@@ -213,23 +213,6 @@ func (e *Engine) Start(ctx context.Context) error {
 	return nil
 }
 
-// Run keeps the index of rules current when other processes change rules,
-// until ctx ends.
-func (e *Engine) Run(ctx context.Context) {
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := e.checkIndex(ctx); err != nil && ctx.Err() == nil {
-				e.log.Warn("rules: index check", "err", err)
-			}
-		}
-	}
-}
-
 // principal is who rule actions act as: the system, marked as a rule in
 // the audit trail. Rules are administered, so their actions are not
 // limited by the rights of the user whose write triggered them.

@@ -120,7 +120,7 @@ func TestWithoutNotifierOrFlows(t *testing.T) {
 }
 
 // TestIndexFollowsOtherProcesses: a rule saved by another process (here a
-// direct table change the index did not see) is noticed by checkIndex.
+// direct table change the index did not see) is noticed by the index check.
 func TestIndexFollowsOtherProcesses(t *testing.T) {
 	b := newBare(t)
 	ctx := context.Background()
@@ -140,7 +140,7 @@ func TestIndexFollowsOtherProcesses(t *testing.T) {
 	if rs, _ := b.e.rulesFor(ctx, "items"); len(rs) != 0 {
 		t.Fatal("the index changed without a check")
 	}
-	if err := b.e.checkIndex(ctx); err != nil {
+	if err := b.e.idx.Check(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if rs, err := b.e.rulesFor(ctx, "items"); err != nil || len(rs) != 1 {

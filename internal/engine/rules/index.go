@@ -102,9 +102,6 @@ func (e *Engine) ruleByID(ctx context.Context, id int64) (*Rule, error) {
 	return e.cachedRule(ctx, rec)
 }
 
-// checkIndex marks the index stale when another process changed rules.
-func (e *Engine) checkIndex(ctx context.Context) error { return e.idx.Check(ctx) }
-
 // beforeRule checks a rule when it is saved: everything is compiled with
 // the limits, and a webhook rule gets a token when it has none.
 func (e *Engine) beforeRule(ctx context.Context, c *records.Change) error {

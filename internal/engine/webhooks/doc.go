@@ -141,6 +141,7 @@
 // The hook finds the subscriptions of an entity in an in-memory index of
 // the active webhooks (a records.Derived): a write to an entity nobody
 // subscribes to costs a map lookup. A webhook's save makes it stale when
-// it commits; Run compares a signature of the webhooks table every two
-// seconds to notice changes made by other processes.
+// it commits; the records service's RunDerived compares a signature of
+// the webhooks table every two seconds to notice changes made by other
+// processes.
 package webhooks

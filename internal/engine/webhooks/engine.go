@@ -182,23 +182,6 @@ func (e *Engine) Start(ctx context.Context) error {
 	return err
 }
 
-// Run keeps the index of subscriptions current when other processes
-// change webhooks, until ctx ends.
-func (e *Engine) Run(ctx context.Context) {
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := e.subs.Check(ctx); err != nil && ctx.Err() == nil {
-				e.log.Warn("webhooks: index check", "err", err)
-			}
-		}
-	}
-}
-
 // engineKey marks the writes of deliveries the engine makes; other writes
 // of a delivery's fields are refused (a delivery log is not edited).
 type engineKey struct{}

@@ -154,7 +154,7 @@ func (s *Service) activeRules(ctx context.Context) ([]rule, error) {
 // candidate, else the pool of its region, else the company-wide pool, else
 // nowhere (the lead stays as it is).
 func (s *Service) route(ctx context.Context, lead records.Record) (*decision, error) {
-	rules, err := s.activeRules(ctx)
+	rules, err := s.rules.Get(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -148,6 +148,11 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 	batch int
+	// rules and pools are the active assignment rules and pools, kept in
+	// memory: every new lead is routed with them, and a query per lead
+	// would also break an import's batched writes into single ones.
+	rules *records.Derived[[]rule]
+	pools *records.Derived[[]records.Record]
 }
 
 // New builds the module and registers its hooks, actions and job.
@@ -162,6 +167,8 @@ func New(c Config) *Service {
 		c.BatchSize = defaultBatch
 	}
 	s := &Service{db: c.DB, recs: c.Records, jobs: c.Jobs, note: c.Notify, now: c.Now, log: c.Log, batch: c.BatchSize}
+	s.rules = records.NewDerived(s.recs, Rules, s.activeRules)
+	s.pools = records.NewDerived(s.recs, Pools, s.activePools)
 	s.note.RegisterKind(notify.Kind{Name: KindAssigned, Label: meta.Label{"zh-CN": "分配给我的线索", "en": "Leads assigned to me"}, Email: true})
 	s.note.RegisterKind(notify.Kind{Name: KindRecycled, Label: meta.Label{"zh-CN": "我的线索被收回公海", "en": "My leads returned to the pool"}})
 	s.recs.Use(Leads, records.Hook{Priority: 50, Before: s.beforeLead, After: s.afterLead})

@@ -30,9 +30,10 @@ func (s *Service) activePools(ctx context.Context) ([]records.Record, error) {
 }
 
 // poolFor is the pool a lead of region returns to: the active pool of the
-// region, else the active company-wide pool, else nil.
+// region, else the active company-wide pool, else nil. The record is
+// shared (s.pools): read it, do not change it.
 func (s *Service) poolFor(ctx context.Context, region string) (records.Record, error) {
-	pools, err := s.activePools(ctx)
+	pools, err := s.pools.Get(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package records
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/tenon-crm/tenon/internal/platform/db"
 )
@@ -14,10 +15,10 @@ import (
 //
 //   - a write to the entity in this process makes it stale when the
 //     write's transaction commits (an after hook NewDerived registers);
-//   - Check, called every few seconds by its owner, compares a signature
-//     of the entity's table (row count, sum of versions, highest id: every
-//     write bumps a version) with the one it was built from, to notice
-//     writes made by other processes.
+//   - Check, called every two seconds by the service's RunDerived,
+//     compares a signature of the entity's table (row count, sum of
+//     versions, highest id: every write bumps a version) with the one it
+//     was built from, to notice writes made by other processes.
 //
 // A Get inside a transaction builds from what the transaction sees, keeps
 // the result for the rest of that transaction (db.TxValue), and makes it
@@ -55,7 +56,8 @@ type txDerived[T any] struct {
 type tableSignature struct{ count, versions, maxID int64 }
 
 // NewDerived keeps build's result for entity. Call it while wiring, before
-// any write: it registers an after hook on the entity.
+// any write: it registers an after hook on the entity, and the value with
+// the service's RunDerived.
 func NewDerived[T any](s *Service, entity string, build func(ctx context.Context) (T, error)) *Derived[T] {
 	d := &Derived[T]{s: s, entity: entity, build: build}
 	s.Use(entity, Hook{After: func(ctx context.Context, _ *Change) error {
@@ -63,7 +65,32 @@ func NewDerived[T any](s *Service, entity string, build func(ctx context.Context
 		db.AfterCommit(ctx, d.Invalidate)
 		return nil
 	}})
+	s.mu.Lock()
+	s.deriveds = append(s.deriveds, d)
+	s.mu.Unlock()
 	return d
+}
+
+// RunDerived checks every Derived value built on the service every two
+// seconds (see Check) until ctx ends; onErr hears of a check that failed.
+func (s *Service) RunDerived(ctx context.Context, onErr func(error)) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.mu.RLock()
+			ds := s.deriveds
+			s.mu.RUnlock()
+			for _, d := range ds {
+				if err := d.Check(ctx); err != nil && ctx.Err() == nil {
+					onErr(err)
+				}
+			}
+		}
+	}
 }
 
 // Invalidate makes the value stale: the next Get rebuilds it.

@@ -82,6 +82,9 @@ type Service struct {
 	sinceCompact map[string]int
 	// nudge wakes the search indexer (see indexer.go).
 	nudge chan struct{}
+	// deriveds are the Derived values built on the service (RunDerived
+	// checks them).
+	deriveds []interface{ Check(context.Context) error }
 }
 
 // Config carries the collaborators of the service.
