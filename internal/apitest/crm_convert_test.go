@@ -18,6 +18,9 @@ func TestCRMConvertReusesAccount(t *testing.T) {
 		"source": "trade_show", "expected_amount": "880000.00"})
 	lid := lead["id"].(string)
 	path := "/api/v1/records/leads/" + lid + "/actions/convert"
+	// A visit logged on the lead before it converts (by the manager, whose
+	// activity the rep could not edit) goes with it.
+	visit := x.mk(x.c("sales.manager"), "activities", map[string]any{"kind": "visit", "subject": "拜访 上海精密", "lead": lid})
 
 	// An account the caller may not read cannot be named.
 	east.do("POST", path, map[string]any{"account": southAcct["id"]}, nil).want(404)
@@ -42,6 +45,10 @@ func TestCRMConvertReusesAccount(t *testing.T) {
 	if l["status"] != "converted" || l["converted_account"] != acct["id"] || l["converted_contact"] != contact["id"] ||
 		l["converted_opportunity"] != opp["id"] || l["converted_at"] == nil {
 		t.Fatalf("lead %v", l)
+	}
+	v := x.get(x.admin, "activities", visit["id"].(string))
+	if v["lead"] != lid || v["account"] != acct["id"] || v["contact"] != contact["id"] || v["opportunity"] != opp["id"] {
+		t.Fatalf("the lead's visit after conversion: %v", v)
 	}
 	// Once only.
 	if code := east.do("POST", path, map[string]any{}, nil).want(409).json()["code"]; code != "crm_lead_converted" {

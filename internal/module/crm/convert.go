@@ -161,7 +161,40 @@ func (m *Module) convert(ctx context.Context, p *access.Principal, lead records.
 	if out.Lead, err = m.update(ctx, p, Leads, lead.ID(), upd); err != nil {
 		return nil, err
 	}
+	if err := m.carryActivities(ctx, lead.ID(), out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// carryActivities files the lead's activities (calls, visits, tasks) under
+// what the conversion made, so that the account's 360° page and timeline
+// show the history that led to it: each gets the account, and the contact
+// and opportunity where it names none. The system makes this change (the
+// activities may be other users' ones the converter could not edit); the
+// audit trail records it on each activity.
+func (m *Module) carryActivities(ctx context.Context, leadID int64, c *Converted) error {
+	if !m.hasField(Activities, "lead") {
+		return nil
+	}
+	res, err := m.recs.List(ctx, system(), Activities, records.ListOptions{Filter: "lead == " + strconv.FormatInt(leadID, 10) + " && account == nil",
+		Sort: "id", PerPage: records.MaxPerPage, Count: records.CountNone, Fields: []string{"id", "contact", "opportunity"}})
+	if err != nil {
+		return err
+	}
+	for _, a := range res.Items {
+		vals := map[string]any{"account": c.Account.ID()}
+		if c.Contact != nil && a["contact"] == nil {
+			vals["contact"] = c.Contact.ID()
+		}
+		if c.Opportunity != nil && a["opportunity"] == nil {
+			vals["opportunity"] = c.Opportunity.ID()
+		}
+		if _, err := m.update(ctx, system(), Activities, a.ID(), vals); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // findAccount returns the oldest account p may read whose normalised name
