@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,6 +80,12 @@ func TestImportTemplate(t *testing.T) {
 	head := impReadXLSX(t, res.body)[0]
 	if strings.Join(head, "|") != "公司名称*|联系人|电话|邮箱|区域|来源|预计金额|拜访日期|员工数|客户|重点客户|备注|标签|负责人" {
 		t.Fatalf("template: %q", head)
+	}
+	// The CRM's leads: the status is required but has a default, so a file
+	// need not carry it.
+	head = impReadXLSX(t, ie.admin.do("GET", "/api/v1/imports/template/leads", nil, nil).want(200).body)[0]
+	if !slices.Contains(head, "公司名称*") || !slices.Contains(head, "状态") {
+		t.Fatalf("the leads' template: %q", head)
 	}
 	rep := ie.as("rep.east")
 	rep.lang = "en"

@@ -32,7 +32,8 @@ var notImportable = map[string]bool{"subtable": true, "formula": true, "rollup":
 
 // targets lists, in definition order, the fields p may fill on entity e by
 // an import (owner last): stored, not computed, neither hidden from nor
-// read-only for p.
+// read-only for p. A required field with a default (a lead's status) is
+// not required of a file: a row without it gets the default.
 func targets(p *access.Principal, e *meta.Entity) []target {
 	r := p.RightsOn(e.Name)
 	var out []target
@@ -41,7 +42,7 @@ func targets(p *access.Principal, e *meta.Entity) []target {
 		if notImportable[f.Type] || f.IsComputed() || r.ReadOnly(f.Name) {
 			continue
 		}
-		out = append(out, target{name: f.Name, typ: f.Type, f: f, required: f.Required, label: f.Label})
+		out = append(out, target{name: f.Name, typ: f.Type, f: f, required: f.Required && len(f.Default) == 0, label: f.Label})
 	}
 	out = append(out, target{name: ownerField, typ: "user", label: meta.Label{
 		"zh-CN": i18n.Message(i18n.ZH, "import_label_owner", nil), "en": i18n.Message(i18n.EN, "import_label_owner", nil)}})
