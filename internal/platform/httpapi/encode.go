@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
 
+	"github.com/tenon-crm/tenon/internal/platform/jsonx"
 	"github.com/tenon-crm/tenon/internal/platform/meta"
 	"github.com/tenon-crm/tenon/internal/platform/records"
 )
@@ -82,57 +82,9 @@ func (enc *recordEncoder) value(v any) {
 	}
 }
 
-const hexDigits = "0123456789abcdef"
-
 // appendString appends s as a JSON string (HTML characters are not escaped,
 // as in writeJSON; U+2028/U+2029 are, for JavaScript embedding).
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+func appendString(b []byte, s string) []byte { return jsonx.AppendString(b, s, false) }
 
 // writeList writes a list response.
 func writeList(w http.ResponseWriter, e *meta.Entity, items []records.Record, page, perPage int, total any, exact bool) {
