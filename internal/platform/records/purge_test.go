@@ -16,10 +16,8 @@ import (
 	"github.com/tenon-crm/tenon/internal/platform/apperr"
 	"github.com/tenon-crm/tenon/internal/platform/db"
 	"github.com/tenon-crm/tenon/internal/platform/db/dbtest"
-	"github.com/tenon-crm/tenon/internal/platform/expr"
 	"github.com/tenon-crm/tenon/internal/platform/files"
 	"github.com/tenon-crm/tenon/internal/platform/meta"
-	"github.com/tenon-crm/tenon/internal/platform/schema"
 )
 
 // purgeFixture is the records service alone on a fresh database (SQLite,
@@ -35,30 +33,7 @@ type purgeFixture struct {
 func newPurgeFixture(t testing.TB) *purgeFixture {
 	t.Helper()
 	ctx := context.Background()
-	dsn := dbtest.SQLite(t)
-	if dbtest.PostgresURL() != "" {
-		dsn = dbtest.Postgres(t, "tenon_records_purge")
-	}
-	d, err := db.Open(ctx, dsn, db.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if err := d.Migrate(ctx, schema.Migrations()); err != nil {
-		t.Fatal(err)
-	}
-	reg := meta.NewRegistry(d, meta.DefaultTypes(), func(src string, vars []string) (meta.Evaluator, error) {
-		return expr.CompileProgram(src, vars)
-	})
-	if err := reg.AddBuiltin(access.Entities, "entities"); err != nil {
-		t.Fatal(err)
-	}
-	if err := reg.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := reg.SyncAll(ctx); err != nil {
-		t.Fatal(err)
-	}
+	d, reg := openTestRegistry(t, "tenon_records_purge")
 	lbl := meta.Label{"en": "x"}
 	if err := reg.CreateEntity(ctx, &meta.Entity{Name: "notes", Label: lbl, TitleField: "title", Fields: []meta.Field{
 		{Name: "title", Type: "text", Label: lbl},
