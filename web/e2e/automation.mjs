@@ -40,7 +40,7 @@ import {
   apiSession,
   expect,
   fail,
-  finish,
+  runScript,
   launch,
   newPage,
   noHorizontalOverflow,
@@ -629,16 +629,12 @@ async function main() {
   })
 }
 
-const t0 = Date.now()
-let err = null
-try {
-  await main()
-} catch (e) {
-  err = e
-  if (page) await shot(page, 'auto-failure').catch(() => {})
-  if (mgr) await shot(mgr, 'auto-failure-manager').catch(() => {})
-}
-await api?.dispose()
-await mgrApi?.dispose()
-await finish(st, browser, err, consoleErrors)
-console.log(`automation e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+await runScript('automation', st, main, {
+  failureShots: () => ({ 'auto-failure': page, 'auto-failure-manager': mgr }),
+  cleanup: async () => {
+    await api?.dispose()
+    await mgrApi?.dispose()
+  },
+  browser: () => browser,
+  consoleErrors,
+})

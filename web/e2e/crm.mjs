@@ -39,7 +39,7 @@ import {
   SHOTS_DIR,
   apiSession,
   expect,
-  finish,
+  runScript,
   findOne,
   launch,
   must,
@@ -367,16 +367,12 @@ async function main() {
   })
 }
 
-const t0 = Date.now()
-let err = null
-try {
-  await main()
-} catch (e) {
-  err = e
-  if (page) await shot(page, 'crm-failure').catch(() => {})
-  if (phone) await shot(phone, 'crm-failure-phone').catch(() => {})
-}
-await api?.dispose()
-await repApi?.dispose()
-await finish(st, browser, err, consoleErrors)
-console.log(`crm e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+await runScript('crm', st, main, {
+  failureShots: () => ({ 'crm-failure': page, 'crm-failure-phone': phone }),
+  cleanup: async () => {
+    await api?.dispose()
+    await repApi?.dispose()
+  },
+  browser: () => browser,
+  consoleErrors,
+})

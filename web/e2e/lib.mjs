@@ -153,6 +153,25 @@ export async function noHorizontalOverflow(p, what) {
 }
 
 /** finish prints the summary and exits: non-zero naming the failed step. */
+/**
+ * runScript runs a script's main and ends it: on a failure a screenshot of
+ * each open page (failureShots() returns { name: page }), then cleanup()
+ * (API sessions, servers), then the verdict and the time taken.
+ */
+export async function runScript(name, st, main, { failureShots = () => ({}), cleanup = async () => {}, browser = () => null, consoleErrors = [] } = {}) {
+  const t0 = Date.now()
+  let err = null
+  try {
+    await main()
+  } catch (e) {
+    err = e
+    for (const [shotName, p] of Object.entries(failureShots())) if (p) await shot(p, shotName).catch(() => {})
+  }
+  await cleanup()
+  await finish(st, browser(), err, consoleErrors)
+  console.log(`${name} e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+}
+
 export async function finish(st, browser, err, consoleErrors = []) {
   if (browser) await browser.close().catch(() => {})
   if (err) {

@@ -17,7 +17,7 @@
 //     (checked against the admin's view of each), while 华东 deals exist.
 // Screenshots go to SHOTS_DIR (sales-*.png); any unexpected browser console
 // error fails the run.
-import { BASE_URL, DEMO_PASSWORD, apiSession, expect, finish, launch, must, newPage, noHorizontalOverflow, requireConfig, resetLanguages, shot, signIn, steps } from './lib.mjs'
+import { BASE_URL, DEMO_PASSWORD, apiSession, expect, runScript, launch, must, newPage, noHorizontalOverflow, requireConfig, resetLanguages, shot, signIn, steps } from './lib.mjs'
 
 requireConfig('e2e/sales.mjs')
 
@@ -141,14 +141,11 @@ async function main() {
   })
 }
 
-const t0 = Date.now()
-let err = null
-try {
-  await main()
-} catch (e) {
-  err = e
-  if (page) await shot(page, 'sales-failure').catch(() => {})
-}
-await api?.dispose()
-await finish(st, browser, err, consoleErrors)
-console.log(`sales e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+await runScript('sales', st, main, {
+  failureShots: () => ({ 'sales-failure': page }),
+  cleanup: async () => {
+    await api?.dispose()
+  },
+  browser: () => browser,
+  consoleErrors,
+})

@@ -48,7 +48,7 @@ import {
   apiSession,
   expect,
   fail,
-  finish,
+  runScript,
   launch,
   must,
   newPage,
@@ -663,17 +663,13 @@ async function main() {
   })
 }
 
-const t0 = Date.now()
-let err = null
-try {
-  await main()
-} catch (e) {
-  err = e
-  if (page) await shot(page, 'transfer-failure').catch(() => {})
-  if (phone) await shot(phone, 'transfer-failure-phone').catch(() => {})
-}
-await api?.dispose()
-receiver?.closeAllConnections()
-receiver?.close()
-await finish(st, browser, err, consoleErrors)
-console.log(`transfer e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+await runScript('transfer', st, main, {
+  failureShots: () => ({ 'transfer-failure': page, 'transfer-failure-phone': phone }),
+  cleanup: async () => {
+    await api?.dispose()
+    receiver?.closeAllConnections()
+    receiver?.close()
+  },
+  browser: () => browser,
+  consoleErrors,
+})
