@@ -139,8 +139,14 @@ func TestSalesForecastAttainment(t *testing.T) {
 	// wins), won 2, lost 1.
 	f := se.c("sales.manager").do("GET", "/api/v1/sales/funnel?from=2026-01-01&to=2027-01-01", nil, nil).want(200).json()
 	var counts []float64
+	var names []string
 	for _, s := range f["stages"].([]any) {
 		counts = append(counts, s.(map[string]any)["count"].(float64))
+		names = append(names, fmt.Sprint(s.(map[string]any)["name"], "/", s.(map[string]any)["name_en"]))
+	}
+	// The shipped pipeline names its stages in both languages.
+	if names[0] != "需求确认/Requirements" || names[6] != "合同审核/Contract review" {
+		t.Fatalf("funnel stage names = %v", names)
 	}
 	if fmt.Sprint(f["leads"], f["opportunities"], counts, f["won"], f["lost"]) != "3 6 [6 5 5 4 3 3 2] 2 1" {
 		t.Fatalf("funnel = %v %v %v %v %v", f["leads"], f["opportunities"], counts, f["won"], f["lost"])

@@ -24,7 +24,8 @@
 // activities) and ends with the set-up, each screen once; a decision
 // maker is added to the account (API); the account's page links to the
 // 360° page (and offers Regrade), which shows the decision chain with both
-// contacts and their roles, and the stage's name in English too; the
+// contacts and their roles, and the stage's name (its English name in
+// English); the
 // converted lead's edit form still shows its read-only conversion. A lead that
 // rep.east2 returns (API, with a reason) lands in the 华东 pool; rep.east
 // claims it on the pool screen and it becomes theirs.
@@ -128,13 +129,13 @@ const formSections = (p) =>
     })),
   )
 
-/** stageNameOf is the name the opportunity's pipeline gives its stage. */
+/** stageNameOf is the stage (name, name_en) the opportunity's pipeline gives it. */
 async function stageNameOf(api, opportunityId) {
   const o = must(await api.call('GET', `/records/opportunities/${opportunityId}`), 'read the opportunity', 200)
   const p = must(await api.call('GET', `/records/pipelines/${o.pipeline}`), 'read its pipeline', 200)
   const st = p.stages.find((x) => x.code === o.stage)
-  expect(st && st.name && st.name !== st.code, `stage ${o.stage} of pipeline ${JSON.stringify(p.stages)}`)
-  return st.name
+  expect(st && st.name && st.name !== st.code && st.name_en, `stage ${o.stage} of pipeline ${JSON.stringify(p.stages)}`)
+  return st
 }
 
 /** stageShown is the stage text of the 360° page's only opportunity. */
@@ -278,7 +279,7 @@ async function main() {
     await phone.locator('[data-test=crm-360]').waitFor()
     await phone.getByText(`${COMPANY} 产线改造`).first().waitFor()
     const stage = await stageNameOf(repApi, opportunityId)
-    expect((await stageShown(phone)) === stage, `the 360° page shows the stage as ${await stageShown(phone)}, expected ${stage}`)
+    expect((await stageShown(phone)) === stage.name, `the 360° page shows the stage as ${await stageShown(phone)}, expected ${stage.name}`)
     await noHorizontalOverflow(phone, '360° page (phone)')
     await shot(phone, 'crm-360-phone', { full: true })
   })
@@ -316,11 +317,11 @@ async function main() {
     expect(text.includes('决策人') || text.includes('决策'), `the decision maker role is named: ${text}`)
     expect(text.includes('技术'), `the technical role is named: ${text}`)
     const stage = await stageNameOf(api, opportunityId)
-    expect((await stageShown(page)) === stage, `the 360° page shows the stage as ${await stageShown(page)}, expected ${stage}`)
+    expect((await stageShown(page)) === stage.name, `the 360° page shows the stage as ${await stageShown(page)}, expected ${stage.name}`)
     await shot(page, 'crm-360-desktop', { full: true })
     await switchLanguage(page, 'en')
     await page.locator('[data-test=crm-360-chain]').getByText('Decision').first().waitFor()
-    expect((await stageShown(page)) === stage, `in English the 360° page shows the stage as ${await stageShown(page)}, expected ${stage}`)
+    expect((await stageShown(page)) === stage.name_en, `in English the 360° page shows the stage as ${await stageShown(page)}, expected ${stage.name_en}`)
     await shot(page, 'crm-360-desktop-en', { full: true })
     // Editing keeps the read-only fields that have values: the conversion.
     await page.goto(`${BASE_URL}/e/leads/${leadId}/edit`)

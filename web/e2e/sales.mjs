@@ -17,7 +17,7 @@
 //     (checked against the admin's view of each), while 华东 deals exist.
 // Screenshots go to SHOTS_DIR (sales-*.png); any unexpected browser console
 // error fails the run.
-import { BASE_URL, DEMO_PASSWORD, apiSession, expect, runScript, launch, must, newPage, noHorizontalOverflow, requireConfig, resetLanguages, shot, signIn, steps } from './lib.mjs'
+import { BASE_URL, DEMO_PASSWORD, apiSession, expect, runScript, launch, must, newPage, noHorizontalOverflow, requireConfig, resetLanguages, shot, signIn, steps, switchLanguage } from './lib.mjs'
 
 requireConfig('e2e/sales.mjs')
 
@@ -119,7 +119,7 @@ async function main() {
     page = null
   })
 
-  await st.step('rep.south (华南) sees no 华东 deal on the board', async () => {
+  await st.step('rep.south (华南) sees no 华东 deal on the board; in English the stages are named in English', async () => {
     const eastDeals = must(await api.call('GET', `/records/opportunities?filter=${q('region == "华东"')}&per_page=1`), 'count 华东 deals', 200)
     expect(eastDeals.total > 0, 'the demo has 华东 deals')
     page = await newPage(browser, consoleErrors, DESKTOP)
@@ -134,6 +134,13 @@ async function main() {
     const wrong = seen.items.filter((r) => r.region !== '华南')
     expect(wrong.length === 0, `deals outside 华南 on rep.south's board: ${JSON.stringify(wrong)}`)
     await shot(page, 'sales-board-south')
+    // In English the columns are named in English (the shipped pipeline has both names).
+    await switchLanguage(page, 'en')
+    await page.locator('[data-test=sales-board] .stage', { hasText: 'Technical exchange' }).waitFor()
+    const heads = await page.locator('[data-test=sales-board] .stage').allInnerTexts()
+    expect(heads.length >= 9 && heads.every((h) => !/[\u4e00-\u9fff]/.test(h)), `English column names: ${JSON.stringify(heads)}`)
+    await shot(page, 'sales-board-south-en')
+    await switchLanguage(page, 'zh-CN')
   })
 
   await st.step('no unexpected browser console errors', async () => {

@@ -15,6 +15,7 @@ import (
 // Stage is one stage of a pipeline.
 type Stage struct {
 	Name        string          `json:"name"`
+	NameEn      string          `json:"name_en,omitempty"` // shown in English; empty: Name
 	Code        string          `json:"code"`
 	Probability decimal.Decimal `json:"probability"`
 	Kind        string          `json:"kind"`
@@ -73,6 +74,7 @@ func pipelineOf(rec records.Record) *Pipeline {
 	for _, r := range rows {
 		s := Stage{}
 		s.Name, _ = r["name"].(string)
+		s.NameEn, _ = r["name_en"].(string)
 		s.Code, _ = r["code"].(string)
 		s.Probability, _ = r["probability"].(decimal.Decimal)
 		s.Kind, _ = r["kind"].(string)
@@ -147,25 +149,25 @@ func (m *Module) resolvePipeline(ctx context.Context, id string) (*Pipeline, err
 
 // equipmentPipeline is the shipped pipeline of REQUIREMENTS S5.
 func equipmentPipeline() map[string]any {
-	stage := func(name, code, prob, kind string, req ...string) map[string]any {
+	stage := func(name, nameEn, code, prob, kind string, req ...string) map[string]any {
 		r := []any{}
 		for _, f := range req {
 			r = append(r, f)
 		}
-		return map[string]any{"name": name, "code": code, "probability": prob, "kind": kind, "required_fields": r}
+		return map[string]any{"name": name, "name_en": nameEn, "code": code, "probability": prob, "kind": kind, "required_fields": r}
 	}
 	return map[string]any{"name": "设备销售流程", "is_default": true,
 		"description": "需求确认 → 技术交流 → 方案设计 → 报价 → 投标/比价 → 商务谈判 → 合同审核 → 赢单 / 输单",
 		"stages": []any{
-			stage("需求确认", "requirement", "10", StatusOpen),
-			stage("技术交流", "tech_exchange", "20", StatusOpen),
-			stage("方案设计", "solution", "40", StatusOpen),
-			stage("报价", "quotation", "60", StatusOpen, "amount"),
-			stage("投标/比价", "bidding", "70", StatusOpen, "amount", "expected_close"),
-			stage("商务谈判", "negotiation", "80", StatusOpen, "amount", "expected_close"),
-			stage("合同审核", "contract_review", "90", StatusOpen, "amount", "expected_close", "contact"),
-			stage("赢单", "won", "100", StatusWon),
-			stage("输单", "lost", "0", StatusLost),
+			stage("需求确认", "Requirements", "requirement", "10", StatusOpen),
+			stage("技术交流", "Technical exchange", "tech_exchange", "20", StatusOpen),
+			stage("方案设计", "Solution design", "solution", "40", StatusOpen),
+			stage("报价", "Quotation", "quotation", "60", StatusOpen, "amount"),
+			stage("投标/比价", "Bidding", "bidding", "70", StatusOpen, "amount", "expected_close"),
+			stage("商务谈判", "Negotiation", "negotiation", "80", StatusOpen, "amount", "expected_close"),
+			stage("合同审核", "Contract review", "contract_review", "90", StatusOpen, "amount", "expected_close", "contact"),
+			stage("赢单", "Won", "won", "100", StatusWon),
+			stage("输单", "Lost", "lost", "0", StatusLost),
 		}}
 }
 

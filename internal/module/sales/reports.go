@@ -156,9 +156,10 @@ func str(x any) string { s, _ := x.(string); return s }
 
 // FunnelStage is one step of the funnel.
 type FunnelStage struct {
-	Stage string `json:"stage"`
-	Name  string `json:"name"`
-	Count int64  `json:"count"`
+	Stage  string `json:"stage"`
+	Name   string `json:"name"`
+	NameEn string `json:"name_en,omitempty"`
+	Count  int64  `json:"count"`
 }
 
 // Funnel is lead to win for the opportunities (and leads) created in a
@@ -226,7 +227,7 @@ func (m *Module) Funnel(ctx context.Context, p *access.Principal, pipeline, from
 				n += c
 			}
 		}
-		f.Stages = append(f.Stages, FunnelStage{Stage: st.Code, Name: st.Name, Count: n})
+		f.Stages = append(f.Stages, FunnelStage{Stage: st.Code, Name: st.Name, NameEn: st.NameEn, Count: n})
 	}
 	return f, nil
 }

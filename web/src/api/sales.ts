@@ -8,6 +8,8 @@ import type { RecordData } from './types'
 
 export interface Stage {
   name: string
+  /** the name shown in English (empty: name) */
+  name_en?: string
   code: string
   probability: string
   kind: 'open' | 'won' | 'lost'
@@ -76,7 +78,7 @@ export interface Funnel {
   pipeline: Pipeline
   leads: number | null
   opportunities: number
-  stages: { stage: string; name: string; count: number }[]
+  stages: { stage: string; name: string; name_en?: string; count: number }[]
   won: number
   lost: number
 }

@@ -22491,6 +22491,8 @@ export interface components {
                 kind: null | "open" | "won" | "lost";
                 /** Stage */
                 name: string | null;
+                /** Name in English */
+                name_en?: string | null;
                 /** Probability */
                 probability?: string | null;
                 /** Required to enter */
