@@ -177,24 +177,31 @@ func (m *Module) carryActivities(ctx context.Context, leadID int64, c *Converted
 	if !m.hasField(Activities, "lead") {
 		return nil
 	}
-	res, err := m.recs.List(ctx, system(), Activities, records.ListOptions{Filter: "lead == " + strconv.FormatInt(leadID, 10) + " && account == nil",
-		Sort: "id", PerPage: records.MaxPerPage, Count: records.CountNone, Fields: []string{"id", "contact", "opportunity"}})
-	if err != nil {
-		return err
-	}
-	for _, a := range res.Items {
-		vals := map[string]any{"account": c.Account.ID()}
-		if c.Contact != nil && a["contact"] == nil {
-			vals["contact"] = c.Contact.ID()
-		}
-		if c.Opportunity != nil && a["opportunity"] == nil {
-			vals["opportunity"] = c.Opportunity.ID()
-		}
-		if _, err := m.update(ctx, system(), Activities, a.ID(), vals); err != nil {
+	// Each pass files a page; those leave the filter, so the next pass
+	// reads the rest (a lead may have more activities than a page holds).
+	filter := "lead == " + strconv.FormatInt(leadID, 10) + " && account == nil"
+	for {
+		res, err := m.recs.List(ctx, system(), Activities, records.ListOptions{Filter: filter,
+			Sort: "id", PerPage: records.MaxPerPage, Count: records.CountNone, Fields: []string{"id", "contact", "opportunity"}})
+		if err != nil {
 			return err
 		}
+		for _, a := range res.Items {
+			vals := map[string]any{"account": c.Account.ID()}
+			if c.Contact != nil && a["contact"] == nil {
+				vals["contact"] = c.Contact.ID()
+			}
+			if c.Opportunity != nil && a["opportunity"] == nil {
+				vals["opportunity"] = c.Opportunity.ID()
+			}
+			if _, err := m.update(ctx, system(), Activities, a.ID(), vals); err != nil {
+				return err
+			}
+		}
+		if len(res.Items) < records.MaxPerPage {
+			return nil
+		}
 	}
-	return nil
 }
 
 // findAccount returns the oldest account p may read whose normalised name
