@@ -152,7 +152,6 @@ export async function noHorizontalOverflow(p, what) {
   expect(sw <= iw + 1, `${what}: the page is ${sw}px wide in a ${iw}px viewport (horizontal overflow)`)
 }
 
-/** finish prints the summary and exits: non-zero naming the failed step. */
 /**
  * runScript runs a script's main and ends it: on a failure a screenshot of
  * each open page (failureShots() returns { name: page }), then cleanup()
@@ -172,6 +171,7 @@ export async function runScript(name, st, main, { failureShots = () => ({}), cle
   console.log(`${name} e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
 }
 
+/** finish prints the summary and exits: non-zero naming the failed step. */
 export async function finish(st, browser, err, consoleErrors = []) {
   if (browser) await browser.close().catch(() => {})
   if (err) {
