@@ -99,6 +99,7 @@ type App struct {
 	Sales     *salesModule     // pipelines, opportunities, stage gates, board, forecast, funnel, cycle, targets
 	Marketing *marketingModule // modules: fields marketing (campaigns and their ROI)
 	Grading   *gradingModule   // modules: fields grading (grade rules, account grades, value, health)
+	Quoting   *quotingModule   // catalog, price books, quotes, contracts, sales orders
 }
 
 // Open connects to the database and builds the services; it does not

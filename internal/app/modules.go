@@ -20,7 +20,7 @@ type module struct {
 
 func modules() []module {
 	var ms []module
-	for _, m := range [][]module{crmEntities(), leadpoolEntities(), salesEntities(), marketingEntities(), gradingEntities()} {
+	for _, m := range [][]module{crmEntities(), leadpoolEntities(), salesEntities(), marketingEntities(), gradingEntities(), quotingEntities()} {
 		ms = append(ms, m...)
 	}
 	return ms
@@ -29,7 +29,7 @@ func modules() []module {
 // wireModules builds the business modules in dependency order: crm first
 // (leads, accounts, contacts, activities), then what builds on it.
 func (a *App) wireModules(surfaces *[]httpapi.Surface) error {
-	for _, wire := range []func(*[]httpapi.Surface) error{a.wireCRM, a.wireLeadPool, a.wireSales, a.wireMarketing, a.wireGrading} {
+	for _, wire := range []func(*[]httpapi.Surface) error{a.wireCRM, a.wireLeadPool, a.wireSales, a.wireMarketing, a.wireGrading, a.wireQuoting} {
 		if err := wire(surfaces); err != nil {
 			return err
 		}
@@ -41,7 +41,7 @@ func (a *App) wireModules(surfaces *[]httpapi.Surface) error {
 // pipeline and rules, grade rules) when it is absent, and keeps their
 // schedules. It is idempotent; Migrate runs it, so every start does.
 func (a *App) installModules(ctx context.Context) error {
-	for _, install := range []func(context.Context) error{a.LeadPool.Start, a.Sales.Install, a.Grading.Start} {
+	for _, install := range []func(context.Context) error{a.LeadPool.Start, a.Sales.Install, a.Grading.Start, a.installQuoting} {
 		if err := install(ctx); err != nil {
 			return err
 		}

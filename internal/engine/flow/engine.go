@@ -70,6 +70,8 @@ type Engine struct {
 
 	cmu      sync.Mutex
 	compiled map[int64]*cachedVersion
+
+	observers map[string][]Observer // by entity, set while wiring (Observe)
 }
 
 // cachedVersion is a published version compiled against the entity

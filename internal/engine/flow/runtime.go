@@ -129,6 +129,9 @@ func (e *Engine) start(ctx context.Context, p *access.Principal, entity string, 
 	if err := r.log(ctx, &step{Kind: "submit", Actor: submitter, Data: map[string]any{"version": cv.row.Version, "trigger": trigger}}); err != nil {
 		return 0, false, err
 	}
+	if err := r.tell(ctx, submitter, ""); err != nil {
+		return 0, false, err
+	}
 	if err := r.enter(ctx, r.newToken(r.c.start, nil)); err != nil {
 		return 0, false, err
 	}
@@ -175,6 +178,9 @@ func (e *Engine) resume(ctx context.Context, in *instance, rec records.Record, a
 	in.Status = StatusRunning
 	in.Title = titleOf(e.reg.Types(), cv.c.entity, rec)
 	if err := r.log(ctx, &step{Kind: "resubmit", Actor: actor}); err != nil {
+		return err
+	}
+	if err := r.tell(ctx, actor, ""); err != nil {
 		return err
 	}
 	waiting := in.State.Tokens
@@ -360,6 +366,9 @@ func (r *run) finish(ctx context.Context, status string, actor int64, comment st
 	r.in.State.Tokens = nil
 	r.in.State.Splits = map[string]*splitRun{}
 	if err := r.log(ctx, &step{Kind: "end", Actor: actor, Comment: comment, Data: map[string]any{"status": status}}); err != nil {
+		return err
+	}
+	if err := r.tell(ctx, actor, comment); err != nil {
 		return err
 	}
 	switch status {

@@ -478,6 +478,9 @@ func (r *run) sendBack(ctx context.Context, t *task, in Input) error {
 		Comment: t.Comment, Attachments: in.Attachments}); err != nil {
 		return err
 	}
+	if err := r.tell(ctx, r.actor, t.Comment); err != nil {
+		return err
+	}
 	return r.notify(ctx, "approval.returned", "flow_notify_returned", []int64{r.in.Submitter}, map[string]any{"node": t.NodeName})
 }
 

@@ -20,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/tenon-crm/tenon/internal/platform/access"
 	"github.com/tenon-crm/tenon/internal/platform/apperr"
@@ -79,7 +80,7 @@ func Load(ctx context.Context, recs *records.Service, au *auth.Service) error {
 			return err
 		}
 		depts := map[string]string{"GM": top, "SALES": sales, "SALES-E": east, "SALES-S": south, "SALES-N": north}
-		for _, d := range [][2]string{{"生产部", "PROD"}, {"质量部", "QA"}, {"采购部", "PURCH"}, {"财务部", "FIN"}, {"售后服务部", "SVC"}, {"市场部", "MKT"}} {
+		for _, d := range [][2]string{{"生产部", "PROD"}, {"质量部", "QA"}, {"采购部", "PURCH"}, {"财务部", "FIN"}, {"售后服务部", "SVC"}, {"市场部", "MKT"}, {"法务部", "LEGAL"}} {
 			id, err := mk("departments", map[string]any{"name": d[0], "code": d[1], "parent": top})
 			if err != nil {
 				return err
@@ -104,7 +105,8 @@ func Load(ctx context.Context, recs *records.Service, au *auth.Service) error {
 			{"general_manager", "总经理 / General manager", append(org("read", "export"), matrix["general_manager"]...)},
 			{"sales_manager", "销售经理 / Sales manager", matrix["sales_manager"]},
 			{"sales_rep", "销售代表 / Sales rep", matrix["sales_rep"]},
-			{"production", "生产 / Production", []any{}},
+			{"production", "生产 / Production", matrix["production"]},
+			{"legal", "法务 / Legal", matrix["legal"]},
 			{"quality", "质量 / Quality", []any{}},
 			{"purchasing", "采购 / Purchasing", []any{}},
 			{"finance", "财务 / Finance", append(org("read", "export"), matrix["finance"]...)},
@@ -138,6 +140,7 @@ func Load(ctx context.Context, recs *records.Service, au *auth.Service) error {
 			{"finance", "吴芳", "FIN", "finance", "gm", nil},
 			{"service.eng", "郑磊", "SVC", "service", "gm", []any{"华东", "华南"}},
 			{"marketing", "林晓", "MKT", "marketing", "gm", nil},
+			{"legal", "周律师", "LEGAL", "legal", "gm", nil},
 		} {
 			in := map[string]any{"login": x.login, "name": x.name, "active": true, "department": depts[x.dept],
 				"roles": []any{roles[x.role]}, "email": x.login + "@demo.tenon.local"}
@@ -179,6 +182,10 @@ func toAny(s []string) []any {
 
 // creditFields are the accounts' credit data, hidden from reps.
 var creditFields = []string{"credit_limit", "credit_rating", "receivables"}
+
+// marginFields are the cost and margin of quotes, contracts and orders
+// (header and lines), which reps, legal and production never see.
+var marginFields = []string{"unit_cost", "cost", "cost_total", "margin", "margin_pct"}
 
 // dealAmounts are the opportunities' money fields, hidden from marketing.
 var dealAmounts = []string{"amount", "bant_budget", "products"}
@@ -225,9 +232,33 @@ func permissions(recs *records.Service) map[string][]any {
 		{"accounts", []string{"read"}, "all", creditFields, nil}, {"lead_pools", []string{"read"}, "all", nil, nil}}
 	service := []grant{{"accounts", []string{"read"}, "regions", creditFields, nil}, {"contacts", []string{"read"}, "regions", nil, nil},
 		{"activities", []string{"read", "create", "update"}, "regions", nil, nil}}
+	// Quote to order: reps work their regions' quotes and see no cost or
+	// margin; managers approve; finance and legal review contracts;
+	// production reviews orders; the catalog is everyone's to read.
+	docs := []string{"quotes", "contracts", "sales_orders"}
+	for _, e := range docs {
+		acts := []string{"read", "create", "update", "export", "print"}
+		if e == "sales_orders" {
+			acts = []string{"read", "export", "print"}
+		}
+		rep = append(rep, grant{e, acts, "regions", marginFields, nil}, grant{e, acts, "own", marginFields, nil})
+		manager = append(manager, grant{e, append(slices.Clone(full), "print", "approve"), "department_tree", nil, nil},
+			grant{e, append(slices.Clone(full), "print", "approve"), "regions", nil, nil})
+		gm = append(gm, grant{e, []string{"read", "export", "print", "approve"}, "all", nil, nil})
+		finance = append(finance, grant{e, []string{"read", "update", "export", "print", "approve"}, "all", nil, nil})
+	}
+	rep = append(rep, grant{"products", []string{"read"}, "all", []string{"standard_cost"}, nil}, grant{"price_books", []string{"read"}, "all", nil, nil})
+	manager = append(manager, grant{"products", []string{"read", "export"}, "all", nil, nil}, grant{"price_books", full, "all", nil, nil},
+		grant{"currencies", []string{"read", "update"}, "all", nil, nil})
+	gm = append(gm, grant{"products", []string{"read", "export"}, "all", nil, nil}, grant{"price_books", []string{"read", "export"}, "all", nil, nil})
+	finance = append(finance, grant{"currencies", full, "all", nil, nil}, grant{"products", []string{"read"}, "all", nil, nil})
+	legal := []grant{{"contracts", []string{"read", "print", "approve"}, "all", marginFields, nil}, {"quotes", []string{"read"}, "all", marginFields, nil},
+		{"accounts", []string{"read"}, "all", nil, nil}}
+	production := []grant{{"products", full, "all", nil, nil}, {"sales_orders", []string{"read", "print", "approve"}, "all", marginFields, nil},
+		{"accounts", []string{"read"}, "all", creditFields, nil}}
 	out := map[string][]any{}
 	for role, gs := range map[string][]grant{"sales_rep": rep, "sales_manager": manager, "general_manager": gm,
-		"finance": finance, "marketing": marketing, "service": service} {
+		"finance": finance, "marketing": marketing, "service": service, "legal": legal, "production": production} {
 		list := []any{}
 		for _, g := range gs {
 			e, ok := recs.Registry().Get(g.entity)
@@ -248,13 +279,23 @@ func permissions(recs *records.Service) map[string][]any {
 	return out
 }
 
-// known keeps the fields the entity defines.
+// known keeps the fields the entity defines (sub-table columns too: a
+// hidden "unit_cost" hides the column of every sub-table that has one).
 func known(e *meta.Entity, fields []string) []string {
 	var out []string
 	for _, f := range fields {
-		if e.Field(f) != nil {
+		if e.Field(f) != nil || subField(e, f) {
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+func subField(e *meta.Entity, name string) bool {
+	for i := range e.Fields {
+		if e.Fields[i].Type == "subtable" && e.Fields[i].SubField(name) != nil {
+			return true
+		}
+	}
+	return false
 }

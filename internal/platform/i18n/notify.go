@@ -3,6 +3,7 @@ package i18n
 // notifyMessages are the messages of tasks and notifications (internal/platform/notify).
 var notifyMessages = map[string]msg{
 	// errors
+	"notify_email_off":            {"邮件发送未启用，请管理员在通知设置中配置 SMTP", "E-mail is not enabled; an administrator sets up SMTP in the notification settings"},
 	"notify_bad_kind":             {"通知类型无效：{kind}", "Invalid notification kind: {kind}"},
 	"notify_empty_message":        {"通知内容不能为空", "The message is empty"},
 	"notify_bad_record":           {"通知关联的记录无效", "The message names an invalid record"},

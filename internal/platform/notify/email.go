@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -43,6 +44,16 @@ type Email struct {
 	MessageID string
 	Date      time.Time
 	Kind      string
+	// Attachments are sent as parts of a multipart/mixed message after
+	// the text.
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to an e-mail.
+type Attachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Data        []byte `json:"data"`
 }
 
 // Compose renders the e-mail as an RFC 5322 message: UTF-8 throughout,
@@ -64,8 +75,17 @@ func (e Email) Compose() ([]byte, error) {
 	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	hdr("Content-Type", `multipart/alternative; boundary="`+mw.Boundary()+`"`)
-	b.WriteString("\r\n")
+	var mixed *multipart.Writer
+	if len(e.Attachments) > 0 {
+		// multipart/mixed: the text (multipart/alternative), then the
+		// files (composeMixed); this writer only picks the boundary.
+		mixed = multipart.NewWriter(io.Discard)
+		hdr("Content-Type", `multipart/mixed; boundary="`+mixed.Boundary()+`"`)
+		b.WriteString("\r\n")
+	} else {
+		hdr("Content-Type", `multipart/alternative; boundary="`+mw.Boundary()+`"`)
+		b.WriteString("\r\n")
+	}
 	text := e.Text
 	if e.Link != "" {
 		text += "\n\n" + e.LinkText + ": " + e.Link
@@ -88,7 +108,51 @@ func (e Email) Compose() ([]byte, error) {
 	if err := mw.Close(); err != nil {
 		return nil, err
 	}
-	b.Write(body.Bytes())
+	if mixed == nil {
+		b.Write(body.Bytes())
+		return b.Bytes(), nil
+	}
+	return e.composeMixed(&b, mixed, mw.Boundary(), body.Bytes())
+}
+
+// composeMixed ends a message with attachments: the alternative text part,
+// then each file base64 encoded, with its name RFC 2231/2047 encoded.
+func (e Email) composeMixed(b *bytes.Buffer, mixed *multipart.Writer, altBoundary string, alt []byte) ([]byte, error) {
+	var out bytes.Buffer
+	mw := multipart.NewWriter(&out)
+	if err := mw.SetBoundary(mixed.Boundary()); err != nil {
+		return nil, err
+	}
+	w, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {`multipart/alternative; boundary="` + altBoundary + `"`}})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(alt); err != nil {
+		return nil, err
+	}
+	for _, a := range e.Attachments {
+		ctype := a.ContentType
+		if ctype == "" {
+			ctype = "application/octet-stream"
+		}
+		name := mime.BEncoding.Encode("UTF-8", a.Name)
+		w, err := mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {mime.FormatMediaType(ctype, map[string]string{"name": a.Name})},
+			"Content-Disposition":       {mime.FormatMediaType("attachment", map[string]string{"filename": a.Name})},
+			"Content-Transfer-Encoding": {"base64"},
+			"Content-Description":       {name},
+		})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := w.Write(base64Lines(a.Data)); err != nil {
+			return nil, err
+		}
+	}
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	b.Write(out.Bytes())
 	return b.Bytes(), nil
 }
 
@@ -281,22 +345,25 @@ func (s *Service) deliverEmailJob(ctx context.Context, j *jobs.Job) error {
 	if !st.emailReady() {
 		return jobs.Permanent(errors.New("e-mail is not enabled"))
 	}
-	// A user deactivated since the message was sent gets no more mail.
-	if us, err := s.recipients(ctx, []int64{m.User}); err != nil {
-		return err
-	} else if len(us) == 0 {
-		return nil
-	}
 	lang := langOf(m.Lang)
 	e := Email{From: st.From, FromName: fromName(st), To: m.To, ToName: m.Name, Subject: m.Subject, Text: m.Body,
-		MessageID: messageID(j.ID, st.From), Date: s.now(), Kind: m.Kind, Footer: i18n.Message(lang, "notify_email_footer", nil)}
+		MessageID: messageID(j.ID, st.From), Date: s.now(), Kind: m.Kind, Attachments: m.Attachments}
 	if e.Text == "" {
 		e.Text = m.Subject
 	}
-	if link, err := s.recordLink(ctx, st, m.User, m.Entity, m.RecordID); err != nil {
-		return err
-	} else if link != "" {
-		e.Link, e.LinkText = link, i18n.Message(lang, "notify_email_open", nil)
+	if !m.External {
+		// A user deactivated since the message was sent gets no more mail.
+		if us, err := s.recipients(ctx, []int64{m.User}); err != nil {
+			return err
+		} else if len(us) == 0 {
+			return nil
+		}
+		e.Footer = i18n.Message(lang, "notify_email_footer", nil)
+		if link, err := s.recordLink(ctx, st, m.User, m.Entity, m.RecordID); err != nil {
+			return err
+		} else if link != "" {
+			e.Link, e.LinkText = link, i18n.Message(lang, "notify_email_open", nil)
+		}
 	}
 	msg, err := e.Compose()
 	if err != nil {

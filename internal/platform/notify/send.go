@@ -3,10 +3,12 @@ package notify
 import (
 	"context"
 	"database/sql"
+	"net/mail"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tenon-crm/tenon/internal/platform/access"
 	"github.com/tenon-crm/tenon/internal/platform/apperr"
 	"github.com/tenon-crm/tenon/internal/platform/db"
 	"github.com/tenon-crm/tenon/internal/platform/i18n"
@@ -42,6 +44,42 @@ type emailJob struct {
 	Entity       string `json:"entity,omitempty"`
 	RecordID     int64  `json:"record_id,omitempty"`
 	Notification int64  `json:"notification,omitempty"`
+	// External mail goes to an outside address (a customer) on a user's
+	// behalf: no link into Tenon, no footer about notifications.
+	External    bool         `json:"external,omitempty"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+}
+
+// ExternalEmail is a message a user sends to an outside address through
+// Tenon (a quote to a customer), with files attached.
+type ExternalEmail struct {
+	To          string
+	Subject     string
+	Text        string
+	Entity      string
+	RecordID    int64
+	Attachments []Attachment
+}
+
+// SendExternal queues an e-mail to an outside address for p, in the
+// transaction carried by ctx. It is refused (409 notify_email_off) while
+// e-mail is not enabled in the settings, and with a bad address (422).
+func (s *Service) SendExternal(ctx context.Context, p *access.Principal, m ExternalEmail) error {
+	addr, err := mail.ParseAddress(m.To)
+	if err != nil {
+		return apperr.Fields(apperr.Field("to", "invalid_email"))
+	}
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	if !st.emailReady() {
+		return apperr.Conflict("notify_email_off")
+	}
+	job := emailJob{User: p.UserID, To: addr.Address, Name: addr.Name, Subject: m.Subject, Body: m.Text, Lang: string(p.Lang),
+		Kind: "external", Entity: m.Entity, RecordID: m.RecordID, External: true, Attachments: m.Attachments}
+	_, err = s.jobs.Enqueue(ctx, jobEmail, job, jobs.EnqueueOptions{})
+	return err
 }
 
 // Send delivers m: one inbox row per recipient (duplicates, deleted and
