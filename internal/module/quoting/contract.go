@@ -73,7 +73,8 @@ func settleMilestones(rec records.Record) error {
 
 // createContractAction is the quote action create_contract: a draft
 // contract from an accepted quote (lines, prices, terms, a default
-// 30/60/10 milestone plan); it returns the contract.
+// 30/60/10 milestone plan); it returns the quote, whose contract field
+// names the new contract.
 func (m *Module) createContractAction(ctx context.Context, p *access.Principal, rec records.Record, input map[string]any) (records.Record, error) {
 	if err := needStatus(rec, "create_contract", QuoteAccepted); err != nil {
 		return nil, err
@@ -103,7 +104,7 @@ func (m *Module) createContractAction(ctx context.Context, p *access.Principal, 
 	if _, err := m.recs.Update(transition(ctx), asSystem(p), Quotes, q.ID(), map[string]any{"contract": ct.ID()}, 0); err != nil {
 		return nil, err
 	}
-	return m.recs.Get(ctx, p, Contracts, ct.ID(), records.GetOptions{})
+	return m.recs.Get(ctx, p, Quotes, q.ID(), records.GetOptions{})
 }
 
 // submitContract is the action submit: the contract review flow (legal,

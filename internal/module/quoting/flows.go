@@ -41,7 +41,7 @@ func role(name string) obj { return obj{"kind": "role", "role": name} }
 // shippedFlows are the definitions Install creates.
 func shippedFlows() []obj {
 	return []obj{
-		{"name": QuoteFlowName, "entity": Quotes, "trigger": "submit", "priority": 100,
+		{"name": QuoteFlowName, "entity": Quotes, "trigger": "submit", "priority": int64(100),
 			"condition":   "max_discount > 10 || total_cny > 500000",
 			"description": "折扣超过 10% 由销售经理（提交人的上级）审批；金额超过 50 万元另需总经理审批。Discounts over 10% go to the sales manager (the submitter's manager); totals over 500,000 CNY also to the general manager.",
 			"graph": obj{"nodes": []any{
@@ -58,7 +58,7 @@ func shippedFlows() []obj {
 				when("amount", "gm", "total_cny > 500000"), otherwise("amount", "end"),
 				link("gm", "end"),
 			}}},
-		{"name": ContractFlowName, "entity": Contracts, "trigger": "submit", "priority": 100,
+		{"name": ContractFlowName, "entity": Contracts, "trigger": "submit", "priority": int64(100),
 			"description": "法务审核条款，财务审核付款节点。Legal reviews the terms, finance the payment milestones.",
 			"graph": obj{"nodes": []any{
 				flowNode("start", "start", "提交"),
@@ -66,7 +66,7 @@ func shippedFlows() []obj {
 				approvalNode("finance", "财务审核", role("finance")),
 				flowNode("end", "end", "结束"),
 			}, "edges": []any{link("start", "legal"), link("legal", "finance"), link("finance", "end")}}},
-		{"name": OrderFlowName, "entity": SalesOrders, "trigger": "create", "priority": 100,
+		{"name": OrderFlowName, "entity": SalesOrders, "trigger": "create", "priority": int64(100),
 			"description": "超出信用额度的订单先由财务审批；生产评审交期与产能。Orders over the credit limit go to finance first; production reviews delivery and capacity.",
 			"graph": obj{"nodes": []any{
 				flowNode("start", "start", "创建"),

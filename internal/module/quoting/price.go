@@ -41,7 +41,8 @@ func (m *Module) loadBooks(ctx context.Context) (*bookIndex, error) {
 	idx := &bookIndex{byProduct: map[int64][]bookPrice{}}
 	sys := access.System()
 	for page := 1; ; page++ {
-		res, err := m.recs.List(ctx, sys, PriceBooks, records.ListOptions{Filter: "active == true", Sort: "id", Page: page, PerPage: records.MaxPerPage, Count: records.CountNone})
+		res, err := m.recs.List(ctx, sys, PriceBooks, records.ListOptions{Filter: "active == true", Sort: "id", Page: page, PerPage: records.MaxPerPage, Count: records.CountNone,
+			Fields: []string{"name", "kind", "currency", "region", "account", "tax_included", "valid_from", "valid_to", "priority", "items"}})
 		if err != nil {
 			return nil, err
 		}
@@ -64,6 +65,12 @@ func (m *Module) loadBooks(ctx context.Context) (*bookIndex, error) {
 			break
 		}
 	}
+	sortBooks(idx)
+	return idx, nil
+}
+
+// sortBooks orders each product's prices by precedence.
+func sortBooks(idx *bookIndex) {
 	for _, list := range idx.byProduct {
 		slices.SortStableFunc(list, func(a, b bookPrice) int {
 			switch {
@@ -79,7 +86,6 @@ func (m *Module) loadBooks(ctx context.Context) (*bookIndex, error) {
 			return b.minQty.Cmp(a.minQty)
 		})
 	}
-	return idx, nil
 }
 
 // PriceQuery is what a price depends on.

@@ -151,6 +151,9 @@ func (m *Module) setStatus(ctx context.Context, p *access.Principal, entity stri
 
 // needStatus refuses an action outside the statuses it works in.
 func needStatus(rec records.Record, action string, ok ...string) error {
+	if rec["superseded_by"] != nil { // only quotes have it
+		return apperr.Conflict("quoting_quote_superseded")
+	}
 	s := str(rec["status"])
 	for _, x := range ok {
 		if s == x {
@@ -166,9 +169,6 @@ func needStatus(rec records.Record, action string, ok ...string) error {
 func (m *Module) submitQuote(ctx context.Context, p *access.Principal, rec records.Record, _ map[string]any) (records.Record, error) {
 	if err := needStatus(rec, "submit", QuoteDraft); err != nil {
 		return nil, err
-	}
-	if rec["superseded_by"] != nil {
-		return nil, apperr.Conflict("quoting_quote_superseded")
 	}
 	n, err := m.openReviews(ctx, rec.ID())
 	if err != nil {
@@ -339,9 +339,6 @@ func (m *Module) rejectQuote(ctx context.Context, p *access.Principal, rec recor
 func (m *Module) reviseQuote(ctx context.Context, p *access.Principal, rec records.Record, _ map[string]any) (records.Record, error) {
 	if err := needStatus(rec, "revise", QuoteApproved, QuoteSent, QuoteRejected, QuoteExpired); err != nil {
 		return nil, err
-	}
-	if rec["superseded_by"] != nil {
-		return nil, apperr.Conflict("quoting_quote_superseded")
 	}
 	if !p.RightsOn(Quotes).Can(access.Create) {
 		return nil, apperr.Forbidden("forbidden")

@@ -303,6 +303,10 @@ func (t intType) Normalize(f *Field, v any) (any, error) {
 			return nil, verr("not_integer")
 		}
 		n = i
+	case int64: // Go callers (modules, hooks) pass numbers as they hold them
+		n = x
+	case int:
+		n = int64(x)
 	default:
 		return nil, verr("not_integer")
 	}
@@ -529,12 +533,19 @@ func (datetimeType) Name() string               { return "datetime" }
 func (datetimeType) Column() (db.ColType, bool) { return db.TDateTime, true }
 func (datetimeType) Kind() Kind                 { return KDateTime }
 func (datetimeType) Normalize(_ *Field, v any) (any, error) {
-	s, ok := v.(string)
-	if !ok {
+	var t time.Time
+	switch x := v.(type) {
+	case time.Time: // from Go callers
+		t = x
+	case string:
+		var err error
+		if t, err = time.Parse(time.RFC3339Nano, x); err != nil {
+			return nil, verr("not_datetime")
+		}
+	default:
 		return nil, verr("not_datetime")
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil || t.Year() < 1 || t.Year() > 9999 {
+	if t.Year() < 1 || t.Year() > 9999 {
 		return nil, verr("not_datetime")
 	}
 	return t.UTC().Truncate(time.Microsecond), nil
