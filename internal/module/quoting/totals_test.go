@@ -18,8 +18,8 @@ func TestComputeAwkward(t *testing.T) {
 		maxDisc                       string
 	}{
 		{name: "0.1 + 0.2 without VAT",
-			h:     Header{TaxRate: d("13")},
-			lines: []Line{{Quantity: d("1"), UnitPrice: d("0.1")}, {Quantity: d("1"), UnitPrice: d("0.2")}},
+			h:        Header{TaxRate: d("13")},
+			lines:    []Line{{Quantity: d("1"), UnitPrice: d("0.1")}, {Quantity: d("1"), UnitPrice: d("0.2")}},
 			subtotal: "0.3", disc: "0", net: "0.3", tax: "0.04", tot: "0.34", costTotal: "0", margin: "0.3", marginPct: "100", maxDisc: "0"},
 		{name: "VAT included, header discount and charges",
 			h: Header{TaxRate: d("13"), TaxIncluded: true, DiscountPct: d("5"), Freight: d("800"), Installation: d("1200"), Training: d("500")},
@@ -30,12 +30,12 @@ func TestComputeAwkward(t *testing.T) {
 			// total 318469.97 / 1.13 = 281831.83; goods 315969.97 / 1.13 = 279619.44; cost 196001.10 + 4200
 			costTotal: "200201.1", margin: "79418.34", marginPct: "28.4", maxDisc: "12"},
 		{name: "a unit price typed under the list price counts as a discount",
-			h:     Header{TaxRate: d("13"), DiscountPct: d("3")},
-			lines: []Line{{Quantity: d("1"), UnitPrice: d("80"), ListPrice: d("100")}},
+			h:        Header{TaxRate: d("13"), DiscountPct: d("3")},
+			lines:    []Line{{Quantity: d("1"), UnitPrice: d("80"), ListPrice: d("100")}},
 			subtotal: "80", disc: "2.4", net: "77.6", tax: "10.09", tot: "87.69", costTotal: "0", margin: "77.6", marginPct: "100", maxDisc: "20"},
 		{name: "large amounts stay exact",
-			h:     Header{TaxRate: d("13")},
-			lines: []Line{{Quantity: d("1000"), UnitPrice: d("9999999.99"), UnitCost: d("1234567.89")}},
+			h:        Header{TaxRate: d("13")},
+			lines:    []Line{{Quantity: d("1000"), UnitPrice: d("9999999.99"), UnitCost: d("1234567.89")}},
 			subtotal: "9999999990", disc: "0", net: "9999999990", tax: "1299999998.7", tot: "11299999988.7",
 			costTotal: "1234567890", margin: "8765432100", marginPct: "87.65", maxDisc: "0"},
 	}
