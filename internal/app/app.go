@@ -22,6 +22,7 @@ import (
 	"github.com/tenon-crm/tenon/internal/engine/flow"
 	"github.com/tenon-crm/tenon/internal/engine/importer"
 	"github.com/tenon-crm/tenon/internal/engine/inbound"
+	"github.com/tenon-crm/tenon/internal/engine/printing"
 	"github.com/tenon-crm/tenon/internal/engine/rules"
 	"github.com/tenon-crm/tenon/internal/engine/webhooks"
 	"github.com/tenon-crm/tenon/internal/platform/access"
@@ -91,6 +92,8 @@ type App struct {
 	Exporter *exporter.Exporter // CSV/XLSX downloads of lists
 	// engines: fields importer
 	Importer *importer.Engine // CSV/XLSX imports: upload, mapping, dry run, batch jobs, error reports
+	// engines: fields printing
+	Printing *printing.Service // print templates → PDF: Render, Preview, the print menu
 	// modules: fields crm
 	CRM *crmModule // leads, accounts, contacts, activities, web forms: dedupe, merge, convert, transfer, web-to-lead, 360°
 	// modules: fields leadpool
@@ -141,6 +144,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		views.Entities,
 		// engines: entities
 		importer.Entities,
+		printing.Entities,
 		inbound.Entities,
 		rules.Entities,
 		webhooks.Entities,
@@ -226,6 +230,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Now: cfg.Now, Log: cfg.Log})
 	a.Access.AddBaseline(importer.Grants()...)
 	surfaces = append(surfaces, a.Importer.Surface())
+	// engines: wiring printing
+	a.wirePrinting(&surfaces)
 	if err := a.wireModules(&surfaces); err != nil {
 		d.Close()
 		return nil, err

@@ -20,11 +20,11 @@ type place int
 
 const (
 	cBlock     place = iota // the document: blocks (and inline content, an implicit paragraph)
-	cInline                   // text, placeholders, <br>
-	cGrid                     // <kv> items
-	cTable                    // <tr> rows
-	cRow                      // <th>/<td> cells
-	cSignature                // <party> boxes
+	cInline                 // text, placeholders, <br>
+	cGrid                   // <kv> items
+	cTable                  // <tr> rows
+	cRow                    // <th>/<td> cells
+	cSignature              // <party> boxes
 )
 
 var contextNames = map[place]string{cBlock: "document", cInline: "text", cGrid: "grid", cTable: "table", cRow: "tr", cSignature: "signature"}
@@ -40,13 +40,13 @@ type elemSpec struct {
 type attrKind int
 
 const (
-	aText  attrKind = iota // any text
-	aAlign                 // left, center, right
-	aFlag                  // present or absent (a value of "true"/"false" is accepted)
-	aNum                   // a positive number
-	aInt                   // a positive whole number
-	aList                  // comma-separated positive numbers
-	aBorder                // all, none, outer
+	aText   attrKind = iota // any text
+	aAlign                  // left, center, right
+	aFlag                   // present or absent (a value of "true"/"false" is accepted)
+	aNum                    // a positive number
+	aInt                    // a positive whole number
+	aList                   // comma-separated positive numbers
+	aBorder                 // all, none, outer
 )
 
 var elems = map[string]elemSpec{

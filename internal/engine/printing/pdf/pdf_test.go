@@ -9,13 +9,13 @@ import (
 	"image/color"
 	"image/png"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tenon-crm/tenon/internal/engine/printing/lang"
+	"github.com/tenon-crm/tenon/internal/engine/printing/pdftest"
 )
 
 func sample(lines int) *lang.Document {
@@ -52,23 +52,6 @@ func logoPNG() []byte {
 	return b.Bytes()
 }
 
-func pdftotext(t *testing.T, pdf []byte) string {
-	t.Helper()
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		if os.Getenv("TENON_REQUIRE_PDFTOTEXT") == "1" {
-			t.Fatal("pdftotext (poppler-utils) is required")
-		}
-		t.Skip("pdftotext (poppler-utils) is not installed")
-	}
-	cmd := exec.Command("pdftotext", "-layout", "-enc", "UTF-8", "-", "-")
-	cmd.Stdin = bytes.NewReader(pdf)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	return string(out)
-}
-
 func TestRender(t *testing.T) {
 	pdf, err := Render(context.Background(), sample(60), Page{Logo: logoPNG(), HeaderText: "上海天工机床有限公司\n电话 021-5555 0000", FooterText: "Tenon", Title: "QT-202611-0001"})
 	if err != nil {
@@ -83,8 +66,7 @@ func TestRender(t *testing.T) {
 	if len(pdf) > 150_000 {
 		t.Errorf("the PDF has %d bytes: the font is not subset", len(pdf))
 	}
-	// pdftotext leaves out some spaces between Chinese and Latin text.
-	text := strings.ReplaceAll(pdftotext(t, pdf), " ", "")
+	text := pdftest.Text(t, pdf)
 	for _, want := range []string{"报价单", "上海精工机械有限公司", "QT-202611-0001", "壹万贰仟叁佰肆拾伍元陆角柒分", "上海天工机床有限公司",
 		"VMC-0", "VMC-59", "Tenon第1页/共4页", "第4页/共4页", "Pricesinclude13%VAT", "买方（盖章）"} {
 		if !strings.Contains(text, want) {
