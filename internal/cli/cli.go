@@ -191,6 +191,9 @@ func loadDemo(ctx context.Context, a *app.App, clk *demo.TimeMachine, stdout io.
 	if err := demo.LoadCompany(ctx, a.Records, clk); err != nil {
 		return err
 	}
+	if err := a.LoadQuotingDemo(ctx, clk); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "demo company loaded; demo users (gm, sales.manager, rep.east, rep.south, ...) have the password %s\n", demo.Password)
 	return nil
 }

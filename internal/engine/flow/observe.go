@@ -54,3 +54,30 @@ func (r *run) tell(ctx context.Context, actor int64, comment string) error {
 	}
 	return nil
 }
+
+// PendingTask is an approval waiting for its assignee.
+type PendingTask struct {
+	ID       int64
+	Assignee int64
+	Node     string
+}
+
+// PendingTasks lists the pending approval tasks of a record's running flow
+// (who must act on it now).
+func (e *Engine) PendingTasks(ctx context.Context, entity string, recordID int64) ([]PendingTask, error) {
+	rows, err := e.db.Query(ctx, `SELECT t.id, t.assignee, t.node_name FROM flow_tasks t JOIN flow_instances i ON i.id = t.instance_id
+		WHERE i.entity = ? AND i.record_id = ? AND i.status = 'running' AND t.status = 'pending' AND t.kind = 'approval' ORDER BY t.id`, entity, recordID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PendingTask
+	for rows.Next() {
+		var t PendingTask
+		if err := rows.Scan(&t.ID, &t.Assignee, &t.Node); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

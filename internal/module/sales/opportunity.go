@@ -57,7 +57,7 @@ func (m *Module) beforeOpportunity(ctx context.Context, c *records.Change) error
 		m.copyFromAccount(ctx, rec)
 	}
 	if moved {
-		if err := m.gate(p, st, rec, old, now); err != nil {
+		if err := m.gate(p, st, rec, old, now, c.P.Source == access.SourceSystem); err != nil {
 			return err
 		}
 		rec["stage_changed_at"] = now
@@ -112,7 +112,7 @@ func (m *Module) beforeOpportunity(ctx context.Context, c *records.Change) error
 
 // gate refuses entering stage st: its required fields must be filled, a
 // stale key deal cannot advance, a loss needs its reason.
-func (m *Module) gate(p *Pipeline, st *Stage, rec, old records.Record, now time.Time) error {
+func (m *Module) gate(p *Pipeline, st *Stage, rec, old records.Record, now time.Time, system bool) error {
 	var errs []apperr.FieldError
 	for _, f := range st.Required {
 		if empty(rec[f]) {
@@ -136,8 +136,8 @@ func (m *Module) gate(p *Pipeline, st *Stage, rec, old records.Record, now time.
 	if a, ok := old["last_activity_at"].(time.Time); ok && a.After(last) {
 		last = a
 	}
-	if st.Kind == StatusLost || last.IsZero() {
-		return nil
+	if st.Kind == StatusLost || last.IsZero() || (st.Kind == StatusWon && system) {
+		return nil // a win the system records (a signed contract) is a fact, not an advance to hold back
 	}
 	if age := now.Sub(last); age > KeyDealStaleDays*24*time.Hour {
 		days := int(age / (24 * time.Hour))

@@ -31,7 +31,8 @@
 // field, code sales_stage_requires). A key deal (key_deal) whose last
 // update — the later of last_activity_at and updated_at — is more than
 // KeyDealStaleDays days old cannot advance (move to a later stage or win);
-// the 422 sales_key_deal_stale gives the days. Losing needs a loss_reason.
+// the 422 sales_key_deal_stale gives the days. A win the system records
+// (the quoting module when a contract is signed) is not held back. Losing needs a loss_reason.
 // The gates are in the hook, so the move_stage action, a PATCH of stage,
 // an import and a rule are all held to them.
 //
