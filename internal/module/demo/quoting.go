@@ -121,7 +121,7 @@ func (q *quoteGen) books(ctx context.Context) error {
 	books := []map[string]any{
 		{"name": year + " 标准价目表", "kind": "list", "currency": "CNY", "valid_from": year + "-01-01", "valid_to": year + "-12-31",
 			"description": "备件阶梯价：折弯上模 10 套起、密封件包 50 包起",
-			"items": []any{q.item("MJ-M20", "4800"), q.item("MJ-M20", "4300", "10"), q.item("MF-150", "860"), q.item("MF-150", "720", "50")}},
+			"items":       []any{q.item("MJ-M20", "4800"), q.item("MJ-M20", "4300", "10"), q.item("MF-150", "860"), q.item("MF-150", "720", "50")}},
 		{"name": "华南区域价", "kind": "regional", "currency": "CNY", "region": "华南",
 			"items": []any{q.item("ZB-6332", "358000"), q.item("JG-3015", "505000")}},
 		{"name": "经销商价（" + fmt.Sprint(dealer.Items[0]["name"]) + "）", "kind": "dealer", "currency": "CNY", "account": dealer.Items[0].ID(),
