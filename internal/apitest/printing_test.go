@@ -2,9 +2,13 @@ package apitest
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/shopspring/decimal"
+
+	"github.com/tenon-crm/tenon/internal/engine/printing/lang"
 	"github.com/tenon-crm/tenon/internal/engine/printing/pdftest"
 )
 
@@ -241,5 +245,31 @@ func TestShippedTemplates(t *testing.T) {
 	n := len(x.admin.do("GET", "/api/v1/print-templates/for/sales_orders", nil, nil).want(200).items())
 	if n != 2 {
 		t.Errorf("sales orders have %d templates, want 2 (order and delivery note)", n)
+	}
+}
+
+// TestPrintShippedQuote prints a real quote with the shipped 报价单
+// template as the sales rep who owns it.
+func TestPrintShippedQuote(t *testing.T) {
+	q := newQuotingEnv(t)
+	if err := q.app.Printing.Install(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	qt := q.quote("rep.east", map[string]any{"opportunity": q.oppAcme, "freight": "1500.5", "discount_pct": "2", "delivery_terms": "合同生效后 45 天内交货",
+		"lines": []any{line(q.machine, "2"), line(q.part, "3", "discount_pct", "5", "unit_price", "2260.1")}})
+	res := q.c("rep.east").do("GET", "/api/v1/records/quotes/"+qt["id"].(string)+"/print", nil, nil).want(200)
+	if os.Getenv("TENON_PRINT_SAMPLE") != "" {
+		_ = os.WriteFile(os.Getenv("TENON_PRINT_SAMPLE"), res.body, 0o644)
+	}
+	text := pdftest.Text(t, res.body)
+	total, _ := decimal.NewFromString(qt["total"].(string))
+	for _, want := range []string{"报价单", qt["number"].(string), "苏州精密机械有限公司", "数控折弯机WE67K", "液压密封件", "M-100", "S-200",
+		lang.Capital(total), "合同生效后45天内交货"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the quote lacks %q:\n%s", want, text)
+		}
+	}
+	if len(res.body) > 150_000 {
+		t.Errorf("the quote PDF has %d bytes", len(res.body))
 	}
 }

@@ -17,7 +17,7 @@ const (
 )
 
 var filters = map[string]int{
-	"number":   argOptional, // number:2 — decimals (default: the field's), thousands separators
+	"number":   argOptional, // number:2 — decimals (default: the field's; auto: no trailing zeros), thousands separators
 	"money":    argOptional, // money, money:USD, money:code
 	"percent":  argOptional, // percent:1
 	"date":     argOptional, // date, date:cn, date:"YYYY/MM/DD"
@@ -42,7 +42,7 @@ func checkFilter(f Filter) *Error {
 	if f.HasArg {
 		switch f.Name {
 		case "number", "percent":
-			if n, err := strconv.Atoi(f.Arg); err != nil || n < 0 || n > 6 {
+			if n, err := strconv.Atoi(f.Arg); (err != nil || n < 0 || n > 6) && !(f.Name == "number" && f.Arg == "auto") {
 				return errAt(Pos{}, "print_err_filter_arg", "filter", f.Name, "arg", f.Arg)
 			}
 		case "money":
@@ -90,7 +90,12 @@ func format(v Scalar, empty bool, fs []Filter, currency string) string {
 				out = v.Raw
 			}
 		case "number":
-			if v.Kind == KNumber {
+			if v.Kind == KNumber && f.Arg == "auto" {
+				out = Grouped(v.Num, int(max(0, -v.Num.Exponent())))
+				if strings.Contains(out, ".") {
+					out = strings.TrimRight(strings.TrimRight(out, "0"), ".")
+				}
+			} else if v.Kind == KNumber {
 				out = Grouped(v.Num, scaleArg(f, v.Scale))
 			}
 		case "percent":
