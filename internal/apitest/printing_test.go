@@ -124,6 +124,10 @@ func TestPrintScenario(t *testing.T) {
 		}
 	}
 
+	if strings.Contains(text, "上海天工机床有限公司电话") {
+		t.Error("the header's two lines are printed as one")
+	}
+
 	// A sales rep whose role hides unit_cost and margin prints the same
 	// record without them, in the loop and outside it.
 	text = pdftest.Text(t, rep.do("GET", "/api/v1/records/pr_orders/"+id+"/print?template="+tpl, nil, nil).want(200).body)

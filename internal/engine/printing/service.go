@@ -106,7 +106,9 @@ func (t *Template) parse() (*parsed, error) {
 	if p.body, err = lang.Parse(t.Body); err != nil {
 		return nil, templateError("body", err)
 	}
-	if p.header, err = lang.ParseInline(t.Header); err != nil {
+	// The header's lines are lines of the page header (inline text folds
+	// line breaks otherwise).
+	if p.header, err = lang.ParseInline(strings.ReplaceAll(t.Header, "\n", "<br>\n")); err != nil {
 		return nil, templateError("header", err)
 	}
 	if p.footer, err = lang.ParseInline(t.Footer); err != nil {

@@ -20,12 +20,13 @@
 // left out.
 import { defineAsyncComponent, type Component } from 'vue'
 import { crmExtensions } from './crm'
+import { printingExtensions } from './printing'
 
 export type ExtensionSlot = 'detail-actions' | 'detail-top' | 'form-top'
 
 /** A module's contribution to a generic record screen. */
 export interface RecordExtension {
-  /** The entity whose screens show it. */
+  /** The entity whose screens show it ('*': every entity's). */
   entity: string
   slot: ExtensionSlot
   /** The component, loaded lazily: () => import('@/components/<m>/X.vue'). */
@@ -39,7 +40,7 @@ interface Loaded extends RecordExtension {
   view: Component
 }
 
-const all: Loaded[] = [...crmExtensions].map((x, i) => ({
+const all: Loaded[] = [...crmExtensions, ...printingExtensions].map((x, i) => ({
   ...x,
   key: `${x.entity}-${x.slot}-${i}`,
   view: defineAsyncComponent(x.component as () => Promise<Component>),
@@ -47,7 +48,7 @@ const all: Loaded[] = [...crmExtensions].map((x, i) => ({
 
 /** The components registered for an entity's slot, in registration order. */
 export function recordExtensions(entity: string | undefined, slot: ExtensionSlot): Loaded[] {
-  return entity ? all.filter((x) => x.entity === entity && x.slot === slot) : []
+  return entity ? all.filter((x) => (x.entity === entity || x.entity === '*') && x.slot === slot) : []
 }
 
 /** The declared actions of an entity that a registered component handles. */

@@ -12,6 +12,7 @@ import { leadpoolRoutes, leadpoolNav } from './leadpool'
 import { salesRoutes, salesNav } from './sales'
 import { marketingRoutes, marketingNav } from './marketing'
 import { gradingRoutes, gradingNav } from './grading'
+import { printingRoutes, printingNav } from './printing'
 
 /** A module's navigation entry. */
 export interface ModuleNavItem {
@@ -28,6 +29,6 @@ export interface ModuleNavItem {
   admin?: boolean
 }
 
-export const moduleRoutes: RouteRecordRaw[] = [...crmRoutes, ...leadpoolRoutes, ...salesRoutes, ...marketingRoutes, ...gradingRoutes]
+export const moduleRoutes: RouteRecordRaw[] = [...crmRoutes, ...leadpoolRoutes, ...salesRoutes, ...marketingRoutes, ...gradingRoutes, ...printingRoutes]
 
-export const moduleNav: ModuleNavItem[] = [...crmNav, ...leadpoolNav, ...salesNav, ...marketingNav, ...gradingNav]
+export const moduleNav: ModuleNavItem[] = [...crmNav, ...leadpoolNav, ...salesNav, ...marketingNav, ...gradingNav, ...printingNav]

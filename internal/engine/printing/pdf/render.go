@@ -166,7 +166,11 @@ func (l *layout) headerLines() []string {
 	if s == "" {
 		return nil
 	}
-	return strings.Split(l.f.clean(s), "\n")
+	lines := strings.Split(l.f.clean(s), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	return lines
 }
 
 func (l *layout) headerHeight() float64 {
