@@ -1,1 +1,0 @@
-import{N as e}from"./vue-a9t1gj1V.js";import{r as t}from"./index-Bb-DalxP.js";var n=[...t].map((t,n)=>({...t,key:`${t.entity}-${t.slot}-${n}`,view:e(t.component)}));function r(e,t){return e?n.filter(n=>n.entity===e&&n.slot===t):[]}function i(e){return new Set(n.filter(t=>t.entity===e).flatMap(e=>e.actions??[]))}export{r as n,i as t};
