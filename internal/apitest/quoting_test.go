@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tenon-crm/tenon/internal/platform/notify/notifytest"
 )
 
 // quotingEnv is a Tenon with the demo organisation (its permission matrix
@@ -371,4 +373,43 @@ func TestQuotingCreditHoldAndOrdersFromQuotes(t *testing.T) {
 	// through actions.
 	q.c("sales.manager").do("PATCH", "/api/v1/records/sales_orders/"+acc["sales_order"].(string), map[string]any{"notes": "x"}, nil).want(409)
 	q.c("sales.manager").do("PATCH", "/api/v1/records/sales_orders/"+id(so), map[string]any{"status": "shipped"}, nil).want(422)
+}
+
+func TestQuotingSendByEmail(t *testing.T) {
+	q := newQuotingEnv(t)
+	if err := q.app.Printing.Install(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv := notifytest.StartSMTP(t, notifytest.Options{})
+	q.admin.do("PUT", "/api/v1/notify/settings", map[string]any{"email_enabled": true, "smtp_host": srv.Host, "smtp_port": srv.Port,
+		"smtp_tls": "none", "from_address": "sales@factory.cn", "from_name": "精密机床"}, nil).want(200)
+	qt := q.quote("rep.east", map[string]any{"opportunity": q.oppAcme, "lines": []any{line(q.machine, "1"), line(q.part, "2")}})
+	id := qt["id"].(string)
+	q.act("rep.east", "quotes", id, "send", map[string]any{"to": "buyer@acme.cn"}).want(409) // not approved yet
+	q.act("rep.east", "quotes", id, "submit", nil).want(200)
+	res := q.act("rep.east", "quotes", id, "send", nil).want(422) // no contact e-mail: "to" is needed
+	if _, f, _ := problem(t, res); f["to"] != "required" {
+		t.Fatalf("fields %v", f)
+	}
+	q.act("rep.east", "quotes", id, "send", map[string]any{"to": "not an address"}).want(422)
+	sent := q.act("rep.east", "quotes", id, "send", map[string]any{"to": "采购部 <buyer@acme.cn>", "message": "请查收报价。"}).want(200).json()
+	wantFields(t, "sent", sent, map[string]string{"status": "sent", "sent_to": "buyer@acme.cn"})
+	if _, err := q.app.Jobs.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := srv.Wait(1)[0]
+	dm, err := notifytest.Decode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.To[0] != "buyer@acme.cn" || !strings.Contains(dm.Subject, sent["number"].(string)) || !strings.Contains(dm.Text, "请查收报价") {
+		t.Fatalf("mail %+v", dm)
+	}
+	if strings.Contains(dm.Text, "http") {
+		t.Fatalf("a customer's mail links into Tenon: %s", dm.Text)
+	}
+	if len(dm.Attachments) != 1 || dm.Attachments[0].ContentType != "application/pdf" || !strings.HasPrefix(string(dm.Attachments[0].Data), "%PDF") ||
+		!strings.HasSuffix(dm.Attachments[0].Name, ".pdf") {
+		t.Fatalf("attachments %+v", dm.Attachments)
+	}
 }

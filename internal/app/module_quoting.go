@@ -24,6 +24,9 @@ func (a *App) wireQuoting(surfaces *[]httpapi.Surface) error {
 	if a.Notify != nil {
 		cfg.Mailer = quotingMailer{a.Notify}
 	}
+	if a.Printing != nil {
+		cfg.Printer = a.Printing
+	}
 	a.Quoting = quoting.New(cfg)
 	a.Quoting.RegisterJobs(a.Jobs)
 	a.Access.AddBaseline(quoting.Grants()...)

@@ -2,6 +2,7 @@ package quoting
 
 import (
 	"context"
+	"net/mail"
 	"strconv"
 	"time"
 
@@ -233,10 +234,14 @@ func (m *Module) sendQuote(ctx context.Context, p *access.Principal, rec records
 		if to == "" {
 			return nil, apperr.Fields(apperr.Field("to", "required"))
 		}
-		if err := m.mail(ctx, p, rec, to, str(input["subject"]), str(input["message"])); err != nil {
+		addr, err := mail.ParseAddress(to)
+		if err != nil {
+			return nil, apperr.Fields(apperr.Field("to", "invalid_email"))
+		}
+		if err := m.mail(ctx, p, rec, addr.String(), str(input["subject"]), str(input["message"])); err != nil {
 			return nil, err
 		}
-		upd["sent_to"] = to
+		upd["sent_to"] = addr.Address
 	}
 	return m.setStatus(ctx, p, Quotes, rec, upd)
 }

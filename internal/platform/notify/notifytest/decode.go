@@ -20,6 +20,14 @@ type Decoded struct {
 	Subject string
 	Text    string // the text/plain part
 	HTML    string // the text/html part
+	// Attachments are the files of a multipart/mixed message.
+	Attachments []Attachment
+}
+
+// Attachment is an attached file as a mail client saves it.
+type Attachment struct {
+	Name, ContentType string
+	Data              []byte
 }
 
 // Decode parses a received message the way a mail client would: RFC 2047
@@ -51,35 +59,51 @@ func Decode(m Mail) (Decoded, error) {
 	if !strings.HasPrefix(mt, "multipart/") {
 		return d, fmt.Errorf("not multipart: %s", mt)
 	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
+	return d, d.parts(msg.Body, params["boundary"])
+}
+
+// parts reads the parts of a multipart body: the text parts, a nested
+// multipart/alternative, attachments.
+func (d *Decoded) parts(body io.Reader, boundary string) error {
+	mr := multipart.NewReader(body, boundary)
 	for {
 		part, err := mr.NextRawPart()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
-			return d, err
+			return err
+		}
+		pt, pp, err := mime.ParseMediaType(part.Header.Get("Content-Type"))
+		if err != nil {
+			return err
+		}
+		if pt == "multipart/alternative" {
+			if err := d.parts(part, pp["boundary"]); err != nil {
+				return err
+			}
+			continue
 		}
 		raw, err := io.ReadAll(part)
 		if err != nil {
-			return d, err
+			return err
 		}
 		var body []byte
 		switch strings.ToLower(part.Header.Get("Content-Transfer-Encoding")) {
 		case "base64":
 			body, err = base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(raw)))
 			if err != nil {
-				return d, fmt.Errorf("base64 part: %w", err)
+				return fmt.Errorf("base64 part: %w", err)
 			}
 		default:
 			body = raw
 		}
-		pt, pp, err := mime.ParseMediaType(part.Header.Get("Content-Type"))
-		if err != nil {
-			return d, err
+		if _, dp, err := mime.ParseMediaType(part.Header.Get("Content-Disposition")); err == nil && dp["filename"] != "" {
+			d.Attachments = append(d.Attachments, Attachment{Name: dp["filename"], ContentType: pt, Data: body})
+			continue
 		}
 		if !strings.EqualFold(pp["charset"], "utf-8") {
-			return d, fmt.Errorf("part %s has charset %q", pt, pp["charset"])
+			return fmt.Errorf("part %s has charset %q", pt, pp["charset"])
 		}
 		switch pt {
 		case "text/plain":
@@ -88,5 +112,4 @@ func Decode(m Mail) (Decoded, error) {
 			d.HTML = string(body)
 		}
 	}
-	return d, nil
 }
