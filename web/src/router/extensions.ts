@@ -12,6 +12,8 @@
 //   'form-top'        EntityForm, above the fields: { entity, record, values }
 //                     — record is null when creating; values is the form's
 //                     live (reactive) values, to be read, never written.
+//   'overview'        an entity's overview page (the account 360° page),
+//                     below its own sections: { entity, record }.
 // Components are loaded only when a screen of their entity is shown.
 //
 // `actions` names declared actions of the entity (metadata `actions`) that
@@ -20,9 +22,10 @@
 // left out.
 import { defineAsyncComponent, type Component } from 'vue'
 import { crmExtensions } from './crm'
+import { quotingExtensions } from './quoting'
 import { printingExtensions } from './printing'
 
-export type ExtensionSlot = 'detail-actions' | 'detail-top' | 'form-top'
+export type ExtensionSlot = 'detail-actions' | 'detail-top' | 'form-top' | 'overview'
 
 /** A module's contribution to a generic record screen. */
 export interface RecordExtension {
@@ -40,7 +43,7 @@ interface Loaded extends RecordExtension {
   view: Component
 }
 
-const all: Loaded[] = [...crmExtensions, ...printingExtensions].map((x, i) => ({
+const all: Loaded[] = [...crmExtensions, ...quotingExtensions, ...printingExtensions].map((x, i) => ({
   ...x,
   key: `${x.entity}-${x.slot}-${i}`,
   view: defineAsyncComponent(x.component as () => Promise<Component>),

@@ -12,6 +12,7 @@ import { leadpoolRoutes, leadpoolNav } from './leadpool'
 import { salesRoutes, salesNav } from './sales'
 import { marketingRoutes, marketingNav } from './marketing'
 import { gradingRoutes, gradingNav } from './grading'
+import { quotingRoutes, quotingNav } from './quoting'
 import { printingRoutes, printingNav } from './printing'
 
 /** A module's navigation entry. */
@@ -29,6 +30,6 @@ export interface ModuleNavItem {
   admin?: boolean
 }
 
-export const moduleRoutes: RouteRecordRaw[] = [...crmRoutes, ...leadpoolRoutes, ...salesRoutes, ...marketingRoutes, ...gradingRoutes, ...printingRoutes]
+export const moduleRoutes: RouteRecordRaw[] = [...crmRoutes, ...leadpoolRoutes, ...salesRoutes, ...marketingRoutes, ...gradingRoutes, ...quotingRoutes, ...printingRoutes]
 
-export const moduleNav: ModuleNavItem[] = [...crmNav, ...leadpoolNav, ...salesNav, ...marketingNav, ...gradingNav, ...printingNav]
+export const moduleNav: ModuleNavItem[] = [...crmNav, ...leadpoolNav, ...salesNav, ...marketingNav, ...gradingNav, ...quotingNav, ...printingNav]

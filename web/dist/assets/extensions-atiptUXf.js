@@ -1,1 +1,0 @@
-import{N as e}from"./vue-a9t1gj1V.js";import{i as t,r as n}from"./index-CyTYIDg5.js";var r=[...t,...n].map((t,n)=>({...t,key:`${t.entity}-${t.slot}-${n}`,view:e(t.component)}));function i(e,t){return e?r.filter(n=>(n.entity===e||n.entity===`*`)&&n.slot===t):[]}function a(e){return new Set(r.filter(t=>t.entity===e).flatMap(e=>e.actions??[]))}export{i as n,a as t};
