@@ -268,7 +268,9 @@ func TestPrintShippedQuote(t *testing.T) {
 	text := pdftest.Text(t, res.body)
 	total, _ := decimal.NewFromString(qt["total"].(string))
 	for _, want := range []string{"报价单", qt["number"].(string), "苏州精密机械有限公司", "数控折弯机WE67K", "液压密封件", "M-100", "S-200",
-		lang.Capital(total), "合同生效后45天内交货"} {
+		lang.Capital(total), "合同生效后45天内交货",
+		// the figures TestQuotingPricesAndTotals checks in the API, to the cent
+		"218,218.96", "221,141.29", "4,422.83", "25,104.84", "214,700.00", "6,441.29"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the quote lacks %q:\n%s", want, text)
 		}

@@ -26,7 +26,7 @@ type quotingEnv struct {
 	creditAccount, oppCre string
 }
 
-func newQuotingEnv(t *testing.T) *quotingEnv {
+func newQuotingEnv(t testing.TB) *quotingEnv {
 	t.Helper()
 	clk := &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, shanghai)}
 	q := &quotingEnv{env: openEnv(t, "tenon_quoting", clk)}
