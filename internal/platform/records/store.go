@@ -154,30 +154,8 @@ func (v *view) writeChildren(ctx context.Context, rec, old Record) error {
 				return err
 			}
 		}
-		cv := childView(v, f)
-		for pos, row := range rows {
-			cols := []string{"parent_id", "position"}
-			vals := []any{rec.ID(), int64(pos)}
-			marks := []string{"?", "?"}
-			if id, ok := row["id"].(int64); ok && id > 0 {
-				cols = append(cols, "id")
-				vals = append(vals, id)
-				marks = append(marks, "?")
-			}
-			for _, sf := range cv.cols() {
-				x, ok := row[sf.Name]
-				if !ok || x == nil {
-					continue
-				}
-				cols = append(cols, d.Ident(sf.Name))
-				vals = append(vals, v.dbValue(sf, x))
-				marks = append(marks, v.mark(sf))
-			}
-			var id int64
-			if err := d.QueryRow(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES ("+strings.Join(marks, ", ")+") RETURNING id", vals...).Scan(&id); err != nil {
-				return err
-			}
-			row["id"] = id
+		if err := v.insertChildren(ctx, f, table, rec.ID(), rows); err != nil {
+			return err
 		}
 		if d.Kind == db.Postgres {
 			// Rows inserted with explicit ids must not collide with later
@@ -188,6 +166,84 @@ func (v *view) writeChildren(ctx context.Context, rec, old Record) error {
 		}
 	}
 	return v.syncFileRefs(ctx, rec, old)
+}
+
+// childChunk bounds the rows of one multi-row INSERT of a sub-table.
+const childChunk = 100
+
+// insertChildren inserts a record's sub-table rows, many per statement:
+// rows that keep their id and new rows go in separate statements (new
+// rows take generated ids), each row with every column (NULL where it has
+// no value), and the ids come back with the rows' positions.
+func (v *view) insertChildren(ctx context.Context, f *meta.Field, table string, parent int64, rows []Record) error {
+	d := v.s.db
+	cv := childView(v, f)
+	subs := cv.cols()
+	var kept, fresh []int
+	for pos, row := range rows {
+		if id, ok := row["id"].(int64); ok && id > 0 {
+			kept = append(kept, pos)
+		} else {
+			fresh = append(fresh, pos)
+		}
+	}
+	for _, g := range []struct {
+		positions []int
+		withID    bool
+	}{{kept, true}, {fresh, false}} {
+		withID := g.withID
+		for start := 0; start < len(g.positions); start += childChunk {
+			chunk := g.positions[start:min(start+childChunk, len(g.positions))]
+			cols := []string{"parent_id", "position"}
+			if withID {
+				cols = append(cols, "id")
+			}
+			for _, sf := range subs {
+				cols = append(cols, d.Ident(sf.Name))
+			}
+			vals := make([]any, 0, len(chunk)*len(cols))
+			tuples := make([]string, 0, len(chunk))
+			marks := make([]string, 0, len(cols))
+			for _, pos := range chunk {
+				row := rows[pos]
+				marks = append(marks[:0], "?", "?")
+				vals = append(vals, parent, int64(pos))
+				if withID {
+					marks = append(marks, "?")
+					vals = append(vals, row["id"])
+				}
+				for _, sf := range subs {
+					x, ok := row[sf.Name]
+					if !ok || x == nil {
+						marks = append(marks, "NULL")
+						continue
+					}
+					marks = append(marks, v.mark(sf))
+					vals = append(vals, v.dbValue(sf, x))
+				}
+				tuples = append(tuples, "("+strings.Join(marks, ", ")+")")
+			}
+			q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.Join(tuples, ", ") + " RETURNING id, position"
+			res, err := d.Query(ctx, q, vals...)
+			if err != nil {
+				return err
+			}
+			for res.Next() {
+				var id, pos int64
+				if err := res.Scan(&id, &pos); err != nil {
+					res.Close()
+					return err
+				}
+				rows[pos]["id"] = id
+			}
+			err = res.Err()
+			res.Close()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // syncFileRefs records which files this record holds.
