@@ -413,3 +413,46 @@ func TestQuotingSendByEmail(t *testing.T) {
 		t.Fatalf("attachments %+v", dm.Attachments)
 	}
 }
+
+func TestQuotingReviewsExportAndExpiry(t *testing.T) {
+	q := newQuotingEnv(t)
+	id := func(r map[string]any) string { return r["id"].(string) }
+	// A non-standard line opens an engineering review task (once), and the
+	// quote cannot be submitted until it is done.
+	qt := q.quote("rep.east", map[string]any{"opportunity": q.oppAcme, "lines": []any{line(q.machine, "1"),
+		map[string]any{"non_standard": true, "description": "加长工作台 4000mm（非标）", "quantity": "1", "unit_price": "56000"}}})
+	wantFields(t, "non-standard line", lines(qt)[1], map[string]string{"amount": "56000.00"})
+	q.c("rep.east").do("PATCH", "/api/v1/records/quotes/"+id(qt), map[string]any{"notes": "客户要求加长"}, nil).want(200)
+	tasks := q.admin.do("GET", "/api/v1/records/tasks?filter="+url.QueryEscape(`related_entity == "quotes" && related_id == "`+id(qt)+`"`), nil, nil).want(200).items()
+	if len(tasks) != 1 || !strings.Contains(tasks[0]["title"].(string), "加长工作台") || tasks[0]["owner"] != q.users["rep.east"] {
+		t.Fatalf("review tasks %v", tasks)
+	}
+	res := q.act("rep.east", "quotes", id(qt), "submit", nil).want(409)
+	if code, _, _ := problem(t, res); code != "quoting_review_open" {
+		t.Fatalf("code %s", code)
+	}
+	q.admin.do("PATCH", "/api/v1/records/tasks/"+id(tasks[0]), map[string]any{"status": "done"}, nil).want(200)
+	q.act("rep.east", "quotes", id(qt), "submit", nil).want(200)
+
+	// The rep's export has neither cost nor margin; the manager's has both.
+	repCSV := string(q.c("rep.east").do("GET", "/api/v1/records/quotes/export?format=csv", nil, nil).want(200).body)
+	mgrCSV := string(q.c("sales.manager").do("GET", "/api/v1/records/quotes/export?format=csv", nil, nil).want(200).body)
+	for _, label := range []string{"毛利", "成本合计"} {
+		if strings.Contains(repCSV, label) || !strings.Contains(mgrCSV, label) {
+			t.Fatalf("export column %s: rep %v, manager %v", label, strings.Contains(repCSV, label), strings.Contains(mgrCSV, label))
+		}
+	}
+
+	// Approved quotes past their validity expire (the daily job).
+	old := q.quote("rep.east", map[string]any{"opportunity": q.oppAcme, "valid_until": "2026-11-01", "lines": []any{line(q.part, "1")}})
+	q.act("rep.east", "quotes", id(old), "submit", nil).want(200)
+	res = q.act("rep.east", "quotes", id(old), "accept", nil).want(409)
+	if code, _, _ := problem(t, res); code != "quoting_quote_expired" {
+		t.Fatalf("code %s", code)
+	}
+	if n, err := q.app.Quoting.ExpireQuotes(context.Background()); err != nil || n != 1 {
+		t.Fatalf("expired %d, %v", n, err)
+	}
+	wantFields(t, "expired", q.get("rep.east", "quotes", id(old)), map[string]string{"status": "expired"})
+	wantFields(t, "still approved", q.get("rep.east", "quotes", id(qt)), map[string]string{"status": "approved"})
+}
