@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -455,4 +456,26 @@ func TestQuotingReviewsExportAndExpiry(t *testing.T) {
 	}
 	wantFields(t, "expired", q.get("rep.east", "quotes", id(old)), map[string]string{"status": "expired"})
 	wantFields(t, "still approved", q.get("rep.east", "quotes", id(qt)), map[string]string{"status": "approved"})
+}
+
+// TestQuotingWebhookWithoutMargin: a webhook owned by a rep carries the
+// rep's view of a quote: no cost or margin, in the record or its lines.
+func TestQuotingWebhookWithoutMargin(t *testing.T) {
+	q := newQuotingEnv(t)
+	hook := q.admin.do("POST", "/api/v1/records/webhooks", map[string]any{"url": "https://erp.example.com/tenon", "entity": "quotes",
+		"events": []string{"created"}, "owner": q.users["rep.east"]}, nil).want(201).json()
+	q.quote("rep.east", map[string]any{"opportunity": q.oppAcme, "lines": []any{line(q.machine, "1")}})
+	ds := q.admin.do("GET", "/api/v1/records/webhook_deliveries?filter="+url.QueryEscape(`webhook == "`+hook["id"].(string)+`"`), nil, nil).want(200).items()
+	if len(ds) != 1 {
+		t.Fatalf("deliveries %v", ds)
+	}
+	payload := fmt.Sprint(ds[0])
+	if !strings.Contains(payload, "数控折弯机") || !strings.Contains(payload, "107350") {
+		t.Fatalf("the delivery lacks the quote: %s", payload)
+	}
+	for _, secret := range []string{"margin", "unit_cost", "cost_total", "60000"} {
+		if strings.Contains(payload, secret) {
+			t.Fatalf("the rep's webhook carries %s: %s", secret, payload)
+		}
+	}
 }
