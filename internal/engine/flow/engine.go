@@ -238,7 +238,5 @@ func (e *Engine) version(ctx context.Context, id int64) (*cachedVersion, error) 
 // actions, acting for the user whose step caused them (the audit trail
 // shows that user, with source "flow").
 func system(actor int64) *access.Principal {
-	p := access.System().WithSource(access.SourceFlow)
-	p.UserID = actor
-	return p
+	return access.SystemFor(actor).WithSource(access.SourceFlow)
 }

@@ -140,11 +140,8 @@ func (q *quoteGen) books(ctx context.Context) error {
 // as is the system acting for a user (the flows take the user as the
 // submitter, so the user's manager approves).
 func as(user any) *access.Principal {
-	p := access.System()
-	if id, ok := user.(int64); ok {
-		p.UserID = id
-	}
-	return p
+	id, _ := user.(int64)
+	return access.SystemFor(id)
 }
 
 // plan is one demo quote: its lines (code, quantity, discount) and how far

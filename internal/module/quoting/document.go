@@ -117,7 +117,7 @@ func (m *Module) settle(ctx context.Context, rec records.Record, resolve bool) e
 	rec["subtotal"], rec["discount_amount"], rec["net_amount"], rec["tax_amount"], rec["total"] = t.Subtotal, t.DiscountAmount, t.Net, t.Tax, t.Total
 	rec["total_cny"] = cents(t.Total.Mul(rate))
 	rec["cost_total"], rec["margin"], rec["margin_pct"] = t.CostTotal, t.Margin, t.MarginPct
-	if _, ok := rec["max_discount"]; ok || resolve {
+	if resolve { // quotes: approval routes by it
 		rec["max_discount"] = t.MaxDiscount
 	}
 	return nil
@@ -191,8 +191,4 @@ func carry(from records.Record, to map[string]any, fields ...string) {
 
 // asSystem is the system acting for a user (documents the module creates
 // on its own, such as the sales order of a signed contract).
-func asSystem(p *access.Principal) *access.Principal {
-	s := access.System()
-	s.UserID = p.UserID
-	return s
-}
+func asSystem(p *access.Principal) *access.Principal { return access.SystemFor(p.UserID) }

@@ -121,7 +121,7 @@ func (m *Module) submitOrder(ctx context.Context, p *access.Principal, rec recor
 	if err := needStatus(rec, "submit", OrderReview, OrderCreditHold); err != nil {
 		return nil, err
 	}
-	if rec["credit_hold"] == true && (m.flows == nil) {
+	if rec["credit_hold"] == true && m.flows == nil {
 		return nil, apperr.Conflict("quoting_credit_hold")
 	}
 	return m.submit(ctx, p, SalesOrders, rec, map[string]any{"status": OrderConfirmed, "confirmed_at": m.stamp()})

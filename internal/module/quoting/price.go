@@ -3,6 +3,7 @@ package quoting
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -226,10 +227,7 @@ func beforeBook(_ context.Context, c *records.Change) error {
 	seen := map[string]bool{}
 	var errs []apperr.FieldError
 	for i, it := range items {
-		k := str(it["product"]) + "/" + dec(it["min_quantity"]).String()
-		if pid := id(it["product"]); pid != 0 {
-			k = decimal.NewFromInt(pid).String() + "/" + dec(it["min_quantity"]).String()
-		}
+		k := strconv.FormatInt(id(it["product"]), 10) + "/" + dec(it["min_quantity"]).String()
 		if seen[k] {
 			errs = append(errs, apperr.Field(itemPath("items", i, "min_quantity"), "quoting_book_item_repeated"))
 		}

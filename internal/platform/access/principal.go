@@ -77,6 +77,15 @@ func System() *Principal {
 	return &Principal{Login: "system", Admin: true, Source: SourceSystem, Lang: "zh-CN"}
 }
 
+// SystemFor is the platform acting for a user: every right, with the user
+// as the actor the audit trail and the flows name (a document a module
+// creates on its own, an approval flow's own writes).
+func SystemFor(userID int64) *Principal {
+	p := System()
+	p.UserID = userID
+	return p
+}
+
 // WithSource returns a copy of p acting through another source (a rule or
 // flow acting for a user keeps the user's rights).
 func (p *Principal) WithSource(src string) *Principal {

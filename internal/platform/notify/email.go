@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"io"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -75,11 +74,12 @@ func (e Email) Compose() ([]byte, error) {
 	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
+	var mixedBody bytes.Buffer
 	var mixed *multipart.Writer
 	if len(e.Attachments) > 0 {
 		// multipart/mixed: the text (multipart/alternative), then the
-		// files (composeMixed); this writer only picks the boundary.
-		mixed = multipart.NewWriter(io.Discard)
+		// files (composeMixed).
+		mixed = multipart.NewWriter(&mixedBody)
 		hdr("Content-Type", `multipart/mixed; boundary="`+mixed.Boundary()+`"`)
 		b.WriteString("\r\n")
 	} else {
@@ -112,23 +112,22 @@ func (e Email) Compose() ([]byte, error) {
 		b.Write(body.Bytes())
 		return b.Bytes(), nil
 	}
-	return e.composeMixed(&b, mixed, mw.Boundary(), body.Bytes())
+	if err := e.composeMixed(mixed, mw.Boundary(), body.Bytes()); err != nil {
+		return nil, err
+	}
+	b.Write(mixedBody.Bytes())
+	return b.Bytes(), nil
 }
 
 // composeMixed ends a message with attachments: the alternative text part,
 // then each file base64 encoded, with its name RFC 2231/2047 encoded.
-func (e Email) composeMixed(b *bytes.Buffer, mixed *multipart.Writer, altBoundary string, alt []byte) ([]byte, error) {
-	var out bytes.Buffer
-	mw := multipart.NewWriter(&out)
-	if err := mw.SetBoundary(mixed.Boundary()); err != nil {
-		return nil, err
-	}
+func (e Email) composeMixed(mw *multipart.Writer, altBoundary string, alt []byte) error {
 	w, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {`multipart/alternative; boundary="` + altBoundary + `"`}})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := w.Write(alt); err != nil {
-		return nil, err
+		return err
 	}
 	for _, a := range e.Attachments {
 		ctype := a.ContentType
@@ -143,17 +142,13 @@ func (e Email) composeMixed(b *bytes.Buffer, mixed *multipart.Writer, altBoundar
 			"Content-Description":       {name},
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if _, err := w.Write(base64Lines(a.Data)); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := mw.Close(); err != nil {
-		return nil, err
-	}
-	b.Write(out.Bytes())
-	return b.Bytes(), nil
+	return mw.Close()
 }
 
 // html is the HTML part: the same text, escaped, and the link as a link.
