@@ -23,6 +23,7 @@ import (
 	"github.com/tenon-crm/tenon/internal/engine/importer"
 	"github.com/tenon-crm/tenon/internal/engine/inbound"
 	"github.com/tenon-crm/tenon/internal/engine/printing"
+	"github.com/tenon-crm/tenon/internal/engine/reports"
 	"github.com/tenon-crm/tenon/internal/engine/rules"
 	"github.com/tenon-crm/tenon/internal/engine/webhooks"
 	"github.com/tenon-crm/tenon/internal/platform/access"
@@ -94,6 +95,8 @@ type App struct {
 	Importer *importer.Engine // CSV/XLSX imports: upload, mapping, dry run, batch jobs, error reports
 	// engines: fields printing
 	Printing *printing.Service // print templates → PDF: Render, Preview, the print menu
+	// engines: fields reports
+	Reports *reports.Service // reports and dashboards: one query per chart under the viewer's scope, drill-down, XLSX, scheduled e-mail
 	// modules: fields crm
 	CRM *crmModule // leads, accounts, contacts, activities, web forms: dedupe, merge, convert, transfer, web-to-lead, 360°
 	// modules: fields leadpool
@@ -145,6 +148,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		// engines: entities
 		importer.Entities,
 		printing.Entities,
+		reports.Entities,
 		inbound.Entities,
 		rules.Entities,
 		webhooks.Entities,
@@ -232,6 +236,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	surfaces = append(surfaces, a.Importer.Surface())
 	// engines: wiring printing
 	a.wirePrinting(&surfaces)
+	// engines: wiring reports
+	a.wireReports(&surfaces)
 	if err := a.wireModules(&surfaces); err != nil {
 		d.Close()
 		return nil, err

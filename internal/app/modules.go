@@ -41,7 +41,7 @@ func (a *App) wireModules(surfaces *[]httpapi.Surface) error {
 // pipeline and rules, grade rules) when it is absent, and keeps their
 // schedules. It is idempotent; Migrate runs it, so every start does.
 func (a *App) installModules(ctx context.Context) error {
-	for _, install := range []func(context.Context) error{a.LeadPool.Start, a.Sales.Install, a.Grading.Start, a.installQuoting, a.Printing.Install} {
+	for _, install := range []func(context.Context) error{a.LeadPool.Start, a.Sales.Install, a.Grading.Start, a.installQuoting, a.Printing.Install, a.installReports} {
 		if err := install(ctx); err != nil {
 			return err
 		}

@@ -34,6 +34,8 @@
 //   - on_time_payment_rate: the share of payments made on time, 0–1; 1
 //     while the source knows no payments (the quoting/finance module will
 //     supply them);
+//   - order_count: the number of the account's orders (all time; two or more
+//     make a repeat buyer);
 //   - days_since_interaction: whole days since the account's last activity
 //     (last_activity_at), nil when there was none.
 //

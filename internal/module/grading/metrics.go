@@ -84,6 +84,7 @@ type Metrics struct {
 	OnTimePaymentRate    decimal.Decimal
 	DaysSinceInteraction *int64
 	HasOrders            bool
+	OrderCount           int64 // every order of the account (repurchase: two or more)
 }
 
 // MetricNames are the variables a rule condition may use.
@@ -143,7 +144,7 @@ func compute(now time.Time, acc records.Record, orders []Order, rate *decimal.De
 	loc := expr.DefaultLocation()
 	now = now.In(loc)
 	yearAgo, twoYearsAgo := now.AddDate(-1, 0, 0), now.AddDate(-2, 0, 0)
-	m := Metrics{OnTimePaymentRate: decimal.NewFromInt(1), HasOrders: len(orders) > 0}
+	m := Metrics{OnTimePaymentRate: decimal.NewFromInt(1), HasOrders: len(orders) > 0, OrderCount: int64(len(orders))}
 	if rate != nil {
 		m.OnTimePaymentRate = *rate
 	}

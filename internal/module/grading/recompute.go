@@ -235,6 +235,8 @@ func (s *Service) changes(acc records.Record, rules []Rule, m Metrics) map[strin
 	set("health", health, acc["health"] == health)
 	oldAP, hasAP := acc["annual_purchases"].(decimal.Decimal)
 	set("annual_purchases", m.AnnualPurchases.StringFixed(2), hasAP && oldAP.Equal(m.AnnualPurchases))
+	oldN, hasN := acc["order_count"].(int64)
+	set("order_count", strconv.FormatInt(m.OrderCount, 10), hasN && oldN == m.OrderCount)
 	if grade != "" && grade != oldGrade {
 		terms, hasTerms := acc["payment_terms_days"].(int64)
 		prev := defaultTerms(rules, oldGrade)

@@ -178,7 +178,8 @@ func (m *Module) submitQuote(ctx context.Context, p *access.Principal, rec recor
 	if n > 0 {
 		return nil, apperr.Conflict("quoting_review_open", "count", n)
 	}
-	return m.submit(ctx, p, Quotes, rec, map[string]any{"status": QuoteApproved, "approved_at": m.stamp()})
+	now := m.stamp()
+	return m.submit(ctx, p, Quotes, rec, map[string]any{"status": QuoteApproved, "submitted_at": now, "approved_at": now})
 }
 
 // submit starts an entity's submit flow for the record, or applies
@@ -204,7 +205,7 @@ func (m *Module) quoteFlow(ctx context.Context, o flow.Outcome) error {
 	in := map[string]any{}
 	switch o.Status {
 	case flow.StatusRunning:
-		in["status"] = QuotePending
+		in["status"], in["submitted_at"] = QuotePending, m.stamp()
 	case flow.StatusApproved:
 		in["status"], in["approved_at"] = QuoteApproved, m.stamp()
 	default: // rejected, returned, withdrawn: back to the rep

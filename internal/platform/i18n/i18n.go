@@ -153,7 +153,7 @@ var messages = map[string]msg{
 // catalogs are the message tables: the platform's, then one per engine
 // (each engine's messages live in this package's file named after it).
 var catalogs = []map[string]msg{messages, flowMessages, rulesMessages, notifyMessages, exporterMessages, webhooksMessages, inboundMessages, importerMessages,
-	crmMessages, leadpoolMessages, salesMessages, marketingMessages, gradingMessages, quotingMessages, printingMessages}
+	crmMessages, leadpoolMessages, salesMessages, marketingMessages, gradingMessages, quotingMessages, printingMessages, reportsMessages}
 
 func lookup(code string) (msg, bool) {
 	for _, c := range catalogs {
