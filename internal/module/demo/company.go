@@ -447,6 +447,9 @@ var mk1Deals = []struct {
 	win        int64
 }{{35, 10, 480000}, {18, 8, 325000}, {20, 4, 225000}}
 
+// mk1Leads are the MK1 campaigns' leads (addLeads creates them first).
+var mk1Leads = []int{120, 60, 200}
+
 // addOpportunities adds the deals as they happened: each is created at an
 // early stage (a lost one where it was lost), followed up by activities,
 // and then moved on: a closed deal to won or lost after its sales cycle,
@@ -457,12 +460,17 @@ func (g *gen) addOpportunities(ctx context.Context) error {
 		camp  int // index in g.campaigns, -1 for none
 		stage int // index in stages
 		amt   int64
+		lead  int // index in g.leads of the lead it was converted from, -1 for none
 	}
 	const won, lost, open = 7, 8, 7 // stages[won], stages[lost]; stages[:open] are open
 	var plans []plan
+	firstLead := 0 // the campaigns' leads come first, in order (addLeads)
 	for c, d := range mk1Deals {
 		for k := 0; k < d.opps; k++ {
-			p := plan{camp: c, stage: g.rnd.IntN(open), amt: int64(10+g.rnd.IntN(90)) * 10000}
+			p := plan{camp: c, stage: g.rnd.IntN(open), amt: int64(10+g.rnd.IntN(90)) * 10000, lead: -1}
+			if firstLead+k < len(g.leads) {
+				p.lead = firstLead + k
+			}
 			if k < d.wins {
 				p.stage, p.amt = won, d.win
 			} else if k < d.wins+3 {
@@ -470,9 +478,10 @@ func (g *gen) addOpportunities(ctx context.Context) error {
 			}
 			plans = append(plans, p)
 		}
+		firstLead += mk1Leads[c]
 	}
 	for len(plans) < demoOpportunities {
-		plans = append(plans, plan{camp: -1, stage: g.rnd.IntN(len(stages)), amt: int64(5+g.rnd.IntN(300)) * 10000})
+		plans = append(plans, plan{camp: -1, stage: g.rnd.IntN(len(stages)), amt: int64(5+g.rnd.IntN(300)) * 10000, lead: -1})
 	}
 	return g.batch(ctx, len(plans), func(ctx context.Context, i int) error {
 		p := plans[i]
@@ -482,6 +491,9 @@ func (g *gen) addOpportunities(ctx context.Context) error {
 		from := a.created.Add(day)
 		if p.camp >= 0 {
 			from = later(from, g.campStart[p.camp].Add(3*day))
+		}
+		if p.lead >= 0 {
+			from = later(from, g.leads[p.lead].created.Add(day))
 		}
 		var created, closed time.Time
 		if closing {
@@ -510,10 +522,19 @@ func (g *gen) addOpportunities(ctx context.Context) error {
 		if p.camp >= 0 {
 			in["campaign"] = id(g.campaigns[p.camp])
 		}
+		if p.lead >= 0 {
+			in["lead"] = id(g.leads[p.lead].id)
+		}
 		g.at(created)
 		oid, err := g.create(ctx, "opportunities", in)
 		if err != nil {
 			return err
+		}
+		if p.lead >= 0 { // the lead it was converted from
+			if _, err := g.recs.Update(ctx, g.sys, "leads", g.leads[p.lead].id, map[string]any{"status": "converted",
+				"converted_opportunity": id(oid), "converted_account": id(a.id), "converted_at": created}, 0); err != nil {
+				return err
+			}
 		}
 		// The follow-ups, the last of a closed deal in its final week.
 		end, n := g.now, g.rnd.IntN(4)

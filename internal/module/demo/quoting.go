@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tenon-crm/tenon/internal/platform/access"
+	"github.com/tenon-crm/tenon/internal/platform/meta"
 	"github.com/tenon-crm/tenon/internal/platform/records"
 )
 
@@ -175,15 +176,27 @@ func (q *quoteGen) quotes(ctx context.Context) error {
 		return err
 	}
 	for i, opp := range opps.Items {
-		if err := q.quote(ctx, opp, plans[i]); err != nil {
+		if err := q.quote(ctx, opp, plans[i], i); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (q *quoteGen) quote(ctx context.Context, opp records.Record, pl plan) error {
+// quote makes the n-th quote: requested a day after its opportunity came
+// in (at most 40 days ago, at least 8), submitted, approved and sent some
+// hours apart, and the later steps a day apart, on the demo's clock.
+func (q *quoteGen) quote(ctx context.Context, opp records.Record, pl plan, n int) error {
 	owner := as(opp["owner"])
+	at := q.now.AddDate(0, 0, -40)
+	if c, ok := opp["created_at"].(time.Time); ok && c.AddDate(0, 0, 1).After(at) {
+		at = c.AddDate(0, 0, 1)
+	}
+	if limit := q.now.AddDate(0, 0, -8); at.After(limit) {
+		at = limit
+	}
+	step := func(hours int) { at = at.Add(time.Duration(hours) * time.Hour); q.clk.Set(at) }
+	step(0)
 	var ls []any
 	for _, l := range pl.lines {
 		ls = append(ls, map[string]any{"product": q.products[l[0]], "quantity": l[1], "discount_pct": l[2]})
@@ -208,6 +221,7 @@ func (q *quoteGen) quote(ctx context.Context, opp records.Record, pl plan) error
 	if pl.to == "draft" {
 		return nil
 	}
+	step(2 + n*7%30)
 	sub, err := act("quotes", id, "submit", nil)
 	if err != nil {
 		return err
@@ -218,6 +232,7 @@ func (q *quoteGen) quote(ctx context.Context, opp records.Record, pl plan) error
 	}
 	// Large quotes need the managers' approval before they go out.
 	if sub["status"] == "pending_approval" {
+		step(3 + n*11%40)
 		if err := q.deps.Approve(ctx, "quotes", id); err != nil {
 			return err
 		}
@@ -226,6 +241,7 @@ func (q *quoteGen) quote(ctx context.Context, opp records.Record, pl plan) error
 		_, err := act("quotes", id, "revise", nil)
 		return err
 	}
+	step(1 + n*5%20)
 	if _, err := act("quotes", id, "send", map[string]any{"channel": "manual"}); err != nil || pl.to == "sent" {
 		return err
 	}
@@ -233,6 +249,7 @@ func (q *quoteGen) quote(ctx context.Context, opp records.Record, pl plan) error
 		_, err := act("quotes", id, "reject", map[string]any{"reason": "客户选择了价格更低的竞品"})
 		return err
 	}
+	step(24)
 	if _, err := act("quotes", id, "accept", nil); err != nil || pl.to == "accepted" {
 		return err
 	}
@@ -241,9 +258,11 @@ func (q *quoteGen) quote(ctx context.Context, opp records.Record, pl plan) error
 		return err
 	}
 	ct, _ := withContract["contract"].(int64)
+	step(24)
 	if _, err := act("contracts", ct, "submit", nil); err != nil || pl.to == "contract_pending" {
 		return err
 	}
+	step(24)
 	if err := q.deps.Approve(ctx, "contracts", ct); err != nil {
 		return err
 	}
@@ -251,6 +270,7 @@ func (q *quoteGen) quote(ctx context.Context, opp records.Record, pl plan) error
 	if err != nil {
 		return err
 	}
-	_, err = act("contracts", ct, "sign", map[string]any{"signed_scan": scan, "signed_on": q.now.Format(time.DateOnly)})
+	step(24)
+	_, err = act("contracts", ct, "sign", map[string]any{"signed_scan": scan, "signed_on": at.In(meta.Shanghai).Format(time.DateOnly)})
 	return err
 }
