@@ -184,8 +184,8 @@ func handReports(d dialectSQL, now time.Time) map[string]string {
 			", COUNT(*) FROM r_opportunities WHERE " + open + " GROUP BY 1",
 		"key_deals_timeline": "SELECT name, MIN(created_at), MAX(expected_close) FROM r_opportunities WHERE " + open +
 			" AND key_deal = " + map[bool]string{true: "TRUE", false: "1"}[d.pg] + " AND expected_close IS NOT NULL GROUP BY 1",
-		"lead_sources":   "SELECT source, COUNT(*) FROM r_leads WHERE " + live + " GROUP BY 1",
-		"lead_kpis":      "SELECT COUNT(*), COUNT(CASE WHEN status IS NULL OR status <> 'disqualified' THEN 1 END), " + d.num("COUNT(CASE WHEN status IS NULL OR status <> 'disqualified' THEN 1 END)") + " / COUNT(*), COUNT(converted_opportunity), " + d.num("COUNT(converted_opportunity)") + " / COUNT(*), " + d.num("SUM(first_response_minutes)") + " / COUNT(first_response_minutes) FROM r_leads WHERE " + live,
+		"lead_sources":           "SELECT source, COUNT(*) FROM r_leads WHERE " + live + " GROUP BY 1",
+		"lead_kpis":              "SELECT COUNT(*), COUNT(CASE WHEN status IS NULL OR status <> 'disqualified' THEN 1 END), " + d.num("COUNT(CASE WHEN status IS NULL OR status <> 'disqualified' THEN 1 END)") + " / COUNT(*), COUNT(converted_opportunity), " + d.num("COUNT(converted_opportunity)") + " / COUNT(*), " + d.num("SUM(first_response_minutes)") + " / COUNT(first_response_minutes) FROM r_leads WHERE " + live,
 		"lead_response_by_month": "SELECT " + d.month("created_at") + ", " + d.num("SUM(first_response_minutes)") + " / NULLIF(COUNT(first_response_minutes), 0), COUNT(*) FROM r_leads WHERE " + live + " GROUP BY 1",
 		"lead_conversion_by_source": "SELECT source, COUNT(*), COUNT(CASE WHEN status IS NULL OR status <> 'disqualified' THEN 1 END), COUNT(converted_opportunity), " +
 			d.num("COUNT(CASE WHEN status IS NULL OR status <> 'disqualified' THEN 1 END)") + " / COUNT(*), " + d.num("COUNT(converted_opportunity)") + " / COUNT(*) FROM r_leads WHERE " + live + " GROUP BY 1",
@@ -198,8 +198,8 @@ func handReports(d dialectSQL, now time.Time) map[string]string {
 			d.num("COUNT(CASE WHEN last_activity_at >= "+ninetyDaysAgo(d, now)+" THEN 1 END)") + " / COUNT(*), " +
 			"COUNT(CASE WHEN order_count >= 1 THEN 1 END), COUNT(CASE WHEN order_count >= 2 THEN 1 END), " +
 			d.num("COUNT(CASE WHEN order_count >= 2 THEN 1 END)") + " / NULLIF(COUNT(CASE WHEN order_count >= 1 THEN 1 END), 0) FROM r_accounts WHERE " + live,
-		"avg_order_value": "SELECT " + d.money("SUM(total_cny)") + " / COUNT(total_cny), COUNT(*), COUNT(DISTINCT account) FROM r_sales_orders WHERE " + live + " AND status <> 'cancelled'",
-		"top_customers":   "SELECT name, " + d.money("SUM(annual_purchases)") + ", MAX(value_score) FROM r_accounts WHERE " + live + " AND annual_purchases > 0 GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
+		"avg_order_value":  "SELECT " + d.money("SUM(total_cny)") + " / COUNT(total_cny), COUNT(*), COUNT(DISTINCT account) FROM r_sales_orders WHERE " + live + " AND status <> 'cancelled'",
+		"top_customers":    "SELECT name, " + d.money("SUM(annual_purchases)") + ", MAX(value_score) FROM r_accounts WHERE " + live + " AND annual_purchases > 0 GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
 		"activity_heatmap": "SELECT owner, " + d.week("occurred_at") + ", COUNT(*) FROM r_activities WHERE " + live + " GROUP BY 1, 2",
 		"campaign_roi": "SELECT c.name, " + d.money("SUM(c.cost)") + ", " +
 			"(SELECT COUNT(*) FROM r_leads l WHERE l.campaign = c.id AND l." + live + "), " +

@@ -58,6 +58,60 @@ func BenchmarkSalesBoard(b *testing.B) {
 	for _, login := range []string{"admin", "rep.south"} {
 		tokens[login] = se.c(login).do("POST", "/api/v1/auth/tokens", map[string]any{"name": "bench", "scopes": []string{"records:read"}}, nil).want(201).json()["token"].(string)
 	}
+	seedSalesBench(b, se, clk, n)
+	clk.Set(time.Date(2028, 12, 31, 9, 0, 0, 0, shanghai))
+	// measure times path and checks, on the last answer, that it is not
+	// empty (a figure over an empty answer would mean nothing).
+	measure := func(name, login, path string, nonEmpty func(map[string]any) bool) {
+		var took []time.Duration
+		var last []byte
+		for range max(b.N, 20) {
+			req := httptest.NewRequest("GET", path, nil)
+			req.Header.Set("Authorization", "Bearer "+tokens[login])
+			w := httptest.NewRecorder()
+			t0 := time.Now()
+			h.ServeHTTP(w, req)
+			took = append(took, time.Since(t0))
+			if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+				b.Fatalf("%s: status %d %s: %.300s", name, w.Code, w.Header().Get("Content-Type"), w.Body)
+			}
+			last = w.Body.Bytes()
+		}
+		var body map[string]any
+		if err := json.Unmarshal(last, &body); err != nil || !nonEmpty(body) {
+			b.Fatalf("%s as %s: an empty answer: %.500s", name, login, last)
+		}
+		sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+		p := func(q float64) float64 { return float64(took[int(q*float64(len(took)-1))].Microseconds()) / 1000 }
+		b.ReportMetric(p(0.5), name+"_"+login+"_p50_ms")
+		b.ReportMetric(p(0.95), name+"_"+login+"_p95_ms")
+	}
+	num := func(x any) float64 { f, _ := x.(float64); return f }
+	b.ResetTimer()
+	for _, login := range []string{"admin", "rep.south"} {
+		measure("board", login, "/api/v1/sales/board", func(m map[string]any) bool {
+			cols, _ := m["columns"].([]any)
+			for _, c := range cols {
+				if items, _ := c.(map[string]any)["items"].([]any); len(items) > 0 {
+					return true
+				}
+			}
+			return false
+		})
+		measure("forecast", login, "/api/v1/sales/forecast?period=month&from=2028-01-01&to=2029-01-01", func(m map[string]any) bool {
+			total, _ := m["total"].(map[string]any)
+			return num(total["open"]) > 0 && num(total["won"]) > 0
+		})
+		measure("funnel", login, "/api/v1/sales/funnel?from=2028-01-01&to=2029-01-01", func(m map[string]any) bool {
+			return num(m["leads"]) > 0 && num(m["opportunities"]) > 0 && num(m["won"]) > 0
+		})
+	}
+}
+
+// seedSalesBench seeds n opportunities and the leads (TENON_SALES_BENCH_LEADS,
+// default 2n) as BenchmarkSalesBoard describes.
+func seedSalesBench(b *testing.B, se *salesEnv, clk *testClock, n int) {
+	ctx := context.Background()
 	sys := access.System()
 	recs := se.app.Records
 	regions := []string{"华东", "华南", "华北", "西南"}
@@ -142,53 +196,6 @@ func BenchmarkSalesBoard(b *testing.B) {
 			b.Fatal(err)
 		}
 		src.Close()
-	}
-	clk.Set(time.Date(2028, 12, 31, 9, 0, 0, 0, shanghai))
-	// measure times path and checks, on the last answer, that it is not
-	// empty (a figure over an empty answer would mean nothing).
-	measure := func(name, login, path string, nonEmpty func(map[string]any) bool) {
-		var took []time.Duration
-		var last []byte
-		for range max(b.N, 20) {
-			req := httptest.NewRequest("GET", path, nil)
-			req.Header.Set("Authorization", "Bearer "+tokens[login])
-			w := httptest.NewRecorder()
-			t0 := time.Now()
-			h.ServeHTTP(w, req)
-			took = append(took, time.Since(t0))
-			if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
-				b.Fatalf("%s: status %d %s: %.300s", name, w.Code, w.Header().Get("Content-Type"), w.Body)
-			}
-			last = w.Body.Bytes()
-		}
-		var body map[string]any
-		if err := json.Unmarshal(last, &body); err != nil || !nonEmpty(body) {
-			b.Fatalf("%s as %s: an empty answer: %.500s", name, login, last)
-		}
-		sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
-		p := func(q float64) float64 { return float64(took[int(q*float64(len(took)-1))].Microseconds()) / 1000 }
-		b.ReportMetric(p(0.5), name+"_"+login+"_p50_ms")
-		b.ReportMetric(p(0.95), name+"_"+login+"_p95_ms")
-	}
-	num := func(x any) float64 { f, _ := x.(float64); return f }
-	b.ResetTimer()
-	for _, login := range []string{"admin", "rep.south"} {
-		measure("board", login, "/api/v1/sales/board", func(m map[string]any) bool {
-			cols, _ := m["columns"].([]any)
-			for _, c := range cols {
-				if items, _ := c.(map[string]any)["items"].([]any); len(items) > 0 {
-					return true
-				}
-			}
-			return false
-		})
-		measure("forecast", login, "/api/v1/sales/forecast?period=month&from=2028-01-01&to=2029-01-01", func(m map[string]any) bool {
-			total, _ := m["total"].(map[string]any)
-			return num(total["open"]) > 0 && num(total["won"]) > 0
-		})
-		measure("funnel", login, "/api/v1/sales/funnel?from=2028-01-01&to=2029-01-01", func(m map[string]any) bool {
-			return num(m["leads"]) > 0 && num(m["opportunities"]) > 0 && num(m["won"]) > 0
-		})
 	}
 }
 
