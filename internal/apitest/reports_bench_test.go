@@ -4,9 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,38 +21,15 @@ import (
 // and the ratio of the administrator's p50 to the hand query's.
 // go test ./internal/apitest -run XXX -bench Reports -benchtime 1x
 func BenchmarkReports(b *testing.B) {
-	n := 20000
-	if v, err := strconv.Atoi(os.Getenv("TENON_SALES_BENCH_N")); err == nil && v > 0 {
-		n = v
-	}
+	n := benchN()
 	runs := 15
-	clk := &testClock{t: time.Date(2026, 1, 1, 9, 0, 0, 0, shanghai)}
-	se := &salesEnv{env: openEnv(b, "tenon_reports_bench", clk), clock: clk}
-	ctx := context.Background()
-	if err := se.app.Sales.Install(ctx); err != nil {
-		b.Fatal(err)
-	}
-	se.admin = se.c("admin")
-	se.users = se.userIDs()
-	roles := se.admin.do("GET", `/api/v1/records/roles?filter=name%20==%20"sales_rep"`, nil, nil).want(200).items()
-	se.admin.do("PATCH", "/api/v1/records/roles/"+roles[0]["id"].(string), map[string]any{"permissions": []any{
-		map[string]any{"entity": "opportunities", "actions": []string{"read", "update"}, "scope": "regions"},
-		map[string]any{"entity": "leads", "actions": []string{"read"}, "scope": "regions"},
-		map[string]any{"entity": "accounts", "actions": []string{"read"}, "scope": "regions"},
-		map[string]any{"entity": "activities", "actions": []string{"read"}, "scope": "regions"},
-		map[string]any{"entity": "campaigns", "actions": []string{"read"}, "scope": "all"},
-		map[string]any{"entity": "quotes", "actions": []string{"read"}, "scope": "regions"},
-		map[string]any{"entity": "sales_orders", "actions": []string{"read"}, "scope": "regions"},
-		map[string]any{"entity": "pipelines", "actions": []string{"read"}, "scope": "all"}}}, nil).want(200)
-	tokens := map[string]string{}
-	for _, login := range []string{"admin", "rep.south"} {
-		tokens[login] = se.c(login).do("POST", "/api/v1/auth/tokens", map[string]any{"name": "bench", "scopes": []string{"records:read"}}, nil).want(201).json()["token"].(string)
-	}
+	se, clk, tokens := newSalesBench(b, "tenon_reports_bench", "opportunities", "leads", "accounts", "activities", "campaigns:all", "quotes", "sales_orders", "pipelines:all")
 	ids := map[string]string{}
 	for _, it := range se.admin.do("GET", "/api/v1/records/reports?per_page=100&fields=key", nil, nil).want(200).items() {
 		ids[it["key"].(string)] = it["id"].(string)
 	}
 	seedSalesBench(b, se, clk, n)
+	ctx := context.Background()
 	clk.Set(time.Date(2028, 12, 31, 9, 0, 0, 0, shanghai))
 	h := se.app.API.Handler()
 	pct := func(took []time.Duration, q float64) float64 {

@@ -37,27 +37,9 @@ import (
 // TENON_SALES_BENCH_SAVE=<file> keeps a copy of the seeded SQLite database.
 // Benchmarks do not run in go test without -bench.
 func BenchmarkSalesBoard(b *testing.B) {
-	n := 20000
-	if v, err := strconv.Atoi(os.Getenv("TENON_SALES_BENCH_N")); err == nil && v > 0 {
-		n = v
-	}
-	clk := &testClock{t: time.Date(2026, 1, 1, 9, 0, 0, 0, shanghai)}
-	se := &salesEnv{env: openEnv(b, "tenon_sales_bench", clk), clock: clk}
-	ctx := context.Background()
-	if err := se.app.Sales.Install(ctx); err != nil {
-		b.Fatal(err)
-	}
-	se.admin = se.c("admin")
-	se.users = se.userIDs()
-	roles := se.admin.do("GET", `/api/v1/records/roles?filter=name%20==%20"sales_rep"`, nil, nil).want(200).items()
-	se.admin.do("PATCH", "/api/v1/records/roles/"+roles[0]["id"].(string), map[string]any{"permissions": []any{
-		map[string]any{"entity": "opportunities", "actions": []string{"read", "update"}, "scope": "regions"},
-		map[string]any{"entity": "leads", "actions": []string{"read"}, "scope": "regions"}}}, nil).want(200)
+	n := benchN()
+	se, clk, tokens := newSalesBench(b, "tenon_sales_bench", "opportunities", "leads")
 	h := se.app.API.Handler()
-	tokens := map[string]string{}
-	for _, login := range []string{"admin", "rep.south"} {
-		tokens[login] = se.c(login).do("POST", "/api/v1/auth/tokens", map[string]any{"name": "bench", "scopes": []string{"records:read"}}, nil).want(201).json()["token"].(string)
-	}
 	seedSalesBench(b, se, clk, n)
 	clk.Set(time.Date(2028, 12, 31, 9, 0, 0, 0, shanghai))
 	// measure times path and checks, on the last answer, that it is not
@@ -106,6 +88,49 @@ func BenchmarkSalesBoard(b *testing.B) {
 			return num(m["leads"]) > 0 && num(m["opportunities"]) > 0 && num(m["won"]) > 0
 		})
 	}
+}
+
+// benchN is the benchmarks' number of opportunities (TENON_SALES_BENCH_N,
+// default 20,000).
+func benchN() int {
+	if v, err := strconv.Atoi(os.Getenv("TENON_SALES_BENCH_N")); err == nil && v > 0 {
+		return v
+	}
+	return 20000
+}
+
+// newSalesBench is a Tenon with the demo organisation and the sales
+// defaults on a clock at 2026-01-01, where the sales rep's role reads the
+// given entities in its regions ("pipelines:all": all of them;
+// opportunities it also updates), and
+// API tokens of admin and rep.south.
+func newSalesBench(b *testing.B, dbName string, entities ...string) (*salesEnv, *testClock, map[string]string) {
+	clk := &testClock{t: time.Date(2026, 1, 1, 9, 0, 0, 0, shanghai)}
+	se := &salesEnv{env: openEnv(b, dbName, clk), clock: clk}
+	if err := se.app.Sales.Install(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	se.admin = se.c("admin")
+	se.users = se.userIDs()
+	var grants []any
+	for _, e := range entities {
+		actions := []string{"read"}
+		if e == "opportunities" {
+			actions = append(actions, "update")
+		}
+		scope := "regions"
+		if name, all := strings.CutSuffix(e, ":all"); all {
+			e, scope = name, "all"
+		}
+		grants = append(grants, map[string]any{"entity": e, "actions": actions, "scope": scope})
+	}
+	roles := se.admin.do("GET", `/api/v1/records/roles?filter=name%20==%20"sales_rep"`, nil, nil).want(200).items()
+	se.admin.do("PATCH", "/api/v1/records/roles/"+roles[0]["id"].(string), map[string]any{"permissions": grants}, nil).want(200)
+	tokens := map[string]string{}
+	for _, login := range []string{"admin", "rep.south"} {
+		tokens[login] = se.c(login).do("POST", "/api/v1/auth/tokens", map[string]any{"name": "bench", "scopes": []string{"records:read"}}, nil).want(201).json()["token"].(string)
+	}
+	return se, clk, tokens
 }
 
 // seedSalesBench seeds n opportunities and the leads (TENON_SALES_BENCH_LEADS,

@@ -97,7 +97,7 @@ func (vm *viewModel) link(ctx context.Context, target string, id int64) (*object
 func (vm *viewModel) prefetch(ctx context.Context, f *meta.Field, rows []records.Record) error {
 	for j := range f.Fields {
 		sf := &f.Fields[j]
-		target := linkTargetOf(sf)
+		target := sf.LinkTarget()
 		e, ok := vm.s.recs.Registry().Get(target)
 		if !ok {
 			continue
@@ -139,19 +139,6 @@ func (vm *viewModel) prefetch(ctx context.Context, f *meta.Field, rows []records
 		}
 	}
 	return nil
-}
-
-// linkTargetOf is the entity a link, user or department field names.
-func linkTargetOf(f *meta.Field) string {
-	switch f.Type {
-	case "link":
-		return f.Target
-	case "user":
-		return "users"
-	case "department":
-		return "departments"
-	}
-	return ""
 }
 
 // Names implements lang.Object: every field, visible or not.
@@ -209,7 +196,7 @@ func (o *object) Get(ctx context.Context, name string) (any, error) {
 		return o.subRows(f), nil
 	case "link", "user", "department":
 		id, _ := x.(int64)
-		l, err := o.vm.link(ctx, linkTargetOf(f), id)
+		l, err := o.vm.link(ctx, f.LinkTarget(), id)
 		if err != nil || l == nil {
 			return nil, err
 		}

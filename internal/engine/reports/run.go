@@ -483,22 +483,9 @@ func (s *Service) fieldAt(entity, path string) (*meta.Field, string) {
 		if i == len(parts)-1 {
 			return f, entity
 		}
-		entity = target(f)
+		entity = f.LinkTarget()
 	}
 	return nil, ""
-}
-
-// target is the entity a link-like field points to.
-func target(f *meta.Field) string {
-	switch f.Type {
-	case "link":
-		return f.Target
-	case "user":
-		return "users"
-	case "department":
-		return "departments"
-	}
-	return ""
 }
 
 // fieldLabel is a field's label in lang ("客户 · 区域" for a path).
@@ -533,7 +520,7 @@ func (s *Service) labels(ctx context.Context, p *access.Principal, spec *Spec, r
 			for _, o := range f.Options {
 				m[o.Value] = o.Label.Get(lang, o.Value)
 			}
-		case target(f) != "":
+		case f.LinkTarget() != "":
 			var ids []int64
 			seen := map[int64]bool{}
 			for _, r := range rows {
@@ -544,7 +531,7 @@ func (s *Service) labels(ctx context.Context, p *access.Principal, spec *Spec, r
 			}
 			sort.Slice(ids, func(a, b int) bool { return ids[a] < ids[b] })
 			if len(ids) > 0 {
-				titles, err := s.recs.Titles(ctx, p, target(f), ids)
+				titles, err := s.recs.Titles(ctx, p, f.LinkTarget(), ids)
 				if err != nil {
 					if ae, ok := apperr.As(err); ok && (ae.Kind == apperr.ErrForbidden || ae.Kind == apperr.ErrNotFound) {
 						continue

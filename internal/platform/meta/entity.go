@@ -113,6 +113,20 @@ type Field struct {
 	VisibleIfProg  Evaluator `json:"-"`
 }
 
+// LinkTarget is the entity a link, user or department field names (""
+// for other fields, multi_link included).
+func (f *Field) LinkTarget() string {
+	switch f.Type {
+	case "link":
+		return f.Target
+	case "user":
+		return "users"
+	case "department":
+		return "departments"
+	}
+	return ""
+}
+
 // Evaluator is a compiled expression (see package expr).
 type Evaluator interface {
 	Run(vars map[string]any) (any, error)

@@ -294,13 +294,8 @@ func (f *filterEnv) Func(name string, args []any) (any, error) {
 
 // linkTarget is the entity a link-like field points to.
 func linkTarget(f *meta.Field) string {
-	switch f.Type {
-	case "link", "multi_link":
+	if f.Type == "multi_link" {
 		return f.Target
-	case "user":
-		return "users"
-	case "department":
-		return "departments"
 	}
-	return ""
+	return f.LinkTarget()
 }
