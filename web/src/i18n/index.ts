@@ -14,6 +14,7 @@ import marketing from './marketing'
 import grading from './grading'
 import quoting from './quoting'
 import printing from './printing'
+import reports, { reportsModules } from './reports'
 import type { Label } from '@/api/types'
 
 export type Locale = 'zh-CN' | 'en'
@@ -38,8 +39,8 @@ export const i18n = createI18n({
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
   messages: {
-    'zh-CN': { ...zhCN, ...flow['zh-CN'], ...automation['zh-CN'], ...transfer['zh-CN'], ...crm['zh-CN'], ...leadpool['zh-CN'], ...sales['zh-CN'], ...marketing['zh-CN'], ...grading['zh-CN'], ...quoting['zh-CN'], ...printing['zh-CN'], modules: { ...zhCN.modules, ...transferModules['zh-CN'] } },
-    en: { ...en, ...flow.en, ...automation.en, ...transfer.en, ...crm.en, ...leadpool.en, ...sales.en, ...marketing.en, ...grading.en, ...quoting.en, ...printing.en, modules: { ...en.modules, ...transferModules.en } },
+    'zh-CN': { ...zhCN, ...flow['zh-CN'], ...automation['zh-CN'], ...transfer['zh-CN'], ...crm['zh-CN'], ...leadpool['zh-CN'], ...sales['zh-CN'], ...marketing['zh-CN'], ...grading['zh-CN'], ...quoting['zh-CN'], ...printing['zh-CN'], ...reports['zh-CN'], modules: { ...zhCN.modules, ...transferModules['zh-CN'], ...reportsModules['zh-CN'] } },
+    en: { ...en, ...flow.en, ...automation.en, ...transfer.en, ...crm.en, ...leadpool.en, ...sales.en, ...marketing.en, ...grading.en, ...quoting.en, ...printing.en, ...reports.en, modules: { ...en.modules, ...transferModules.en, ...reportsModules.en } },
   },
   missingWarn: false,
   fallbackWarn: false,

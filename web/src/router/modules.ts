@@ -14,6 +14,7 @@ import { marketingRoutes, marketingNav } from './marketing'
 import { gradingRoutes, gradingNav } from './grading'
 import { quotingRoutes, quotingNav } from './quoting'
 import { printingRoutes, printingNav } from './printing'
+import { reportsRoutes, reportsNav } from './reports'
 
 /** A module's navigation entry. */
 export interface ModuleNavItem {
@@ -30,6 +31,6 @@ export interface ModuleNavItem {
   admin?: boolean
 }
 
-export const moduleRoutes: RouteRecordRaw[] = [...crmRoutes, ...leadpoolRoutes, ...salesRoutes, ...marketingRoutes, ...gradingRoutes, ...quotingRoutes, ...printingRoutes]
+export const moduleRoutes: RouteRecordRaw[] = [...crmRoutes, ...leadpoolRoutes, ...salesRoutes, ...marketingRoutes, ...gradingRoutes, ...quotingRoutes, ...printingRoutes, ...reportsRoutes]
 
-export const moduleNav: ModuleNavItem[] = [...crmNav, ...leadpoolNav, ...salesNav, ...marketingNav, ...gradingNav, ...quotingNav, ...printingNav]
+export const moduleNav: ModuleNavItem[] = [...crmNav, ...leadpoolNav, ...salesNav, ...marketingNav, ...gradingNav, ...quotingNav, ...printingNav, ...reportsNav]

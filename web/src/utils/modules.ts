@@ -1,7 +1,7 @@
 // Modules group entities in navigation and in the permission matrix.
 import { t } from '@/i18n'
 
-export const MODULE_ORDER = ['crm', 'sales', 'quoting', 'production', 'quality', 'inventory', 'mrp', 'purchasing', 'fulfillment', 'service', 'marketing', 'channel', 'engine', 'custom', 'org', 'system']
+export const MODULE_ORDER = ['crm', 'sales', 'reports', 'quoting', 'production', 'quality', 'inventory', 'mrp', 'purchasing', 'fulfillment', 'service', 'marketing', 'channel', 'engine', 'custom', 'org', 'system']
 
 export function moduleLabel(m: string): string {
   const key = `modules.${m}`
