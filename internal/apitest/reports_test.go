@@ -438,6 +438,17 @@ func TestReportsScopeAndDrill(t *testing.T) {
 	if drills < 30 {
 		t.Errorf("only %d drill-downs checked", drills)
 	}
+	// A total's drill-down: the wins of the last 12 months (the MoM / YoY
+	// report queries a year more, and shows and lists only the range).
+	won := r.data(mgr, "won_by_month", "preset=last_12_months")
+	tgt := mgr.do("POST", "/api/v1/reports/"+r.reports["won_by_month"]+"/drill", map[string]any{"keys": []any{}, "measure": 1,
+		"params": map[string]any{"preset": "last_12_months"}}, nil).want(200).json()
+	if n, _ := strconv.Atoi(won["totals"].([]any)[2].(string)); n == 0 || count(mgr, "opportunities", tgt["filter"].(string)) != n {
+		t.Errorf("won total %v, drill-down %d (%s)", won["totals"], count(mgr, "opportunities", tgt["filter"].(string)), tgt["filter"])
+	}
+	if first := won["rows"].([]any)[0].([]any)[0].(string); first < "2025-11" {
+		t.Errorf("rows before the range: %s", first)
+	}
 
 	// A measure over a field hidden from the rep is refused, not computed.
 	rep := map[string]any{"name": "毛利", "source": "quotes", "chart": "kpi", "dimensions": []any{},

@@ -26,7 +26,7 @@ type DrillTarget struct {
 // for a subtotal, none for a total), measure the column (-1: the rows
 // behind the row, without any measure's condition).
 func (s *Service) Drill(ctx context.Context, p *access.Principal, spec *Spec, prm Params, keys []any, measure int) (*DrillTarget, error) {
-	pl, err := s.compile(spec, prm)
+	pl, err := s.compile(spec, prm, false)
 	if err != nil {
 		return nil, err
 	}

@@ -134,7 +134,7 @@ func (s *Service) checkReport(_ context.Context, c *records.Change) error {
 	if err != nil {
 		return err
 	}
-	pl, err := s.compile(spec, Params{})
+	pl, err := s.compile(spec, Params{}, false)
 	if err != nil {
 		return err
 	}

@@ -67,8 +67,9 @@ type plan struct {
 	applied  []string
 }
 
-// compile turns the spec and the shared filters into one aggregate.
-func (s *Service) compile(spec *Spec, prm Params) (*plan, error) {
+// compile turns the spec and the shared filters into one aggregate. With
+// widen, a comparison's earlier buckets are queried too (Run drops them).
+func (s *Service) compile(spec *Spec, prm Params, widen bool) (*plan, error) {
 	if err := spec.check(); err != nil {
 		return nil, err
 	}
@@ -109,7 +110,7 @@ func (s *Service) compile(spec *Spec, prm Params) (*plan, error) {
 	pl.opts.Limit = spec.Limit
 	filters := []string{spec.Filter}
 	from := prm.From
-	if from != "" && spec.DateField != "" && len(spec.Dimensions) > 0 && spec.Dimensions[0].Field == spec.DateField {
+	if widen && from != "" && spec.DateField != "" && len(spec.Dimensions) > 0 && spec.Dimensions[0].Field == spec.DateField {
 		// Comparisons need the buckets before the range: the query starts
 		// a year (or a bucket) earlier, and those rows are dropped after.
 		for _, m := range spec.Measures {
@@ -193,7 +194,7 @@ func and(parts ...string) string {
 // Run computes a report as p sees it: one query under p's data scope and
 // field rights, then ratios, comparisons, totals and labels.
 func (s *Service) Run(ctx context.Context, p *access.Principal, spec *Spec, prm Params, lang string) (*Result, error) {
-	pl, err := s.compile(spec, prm)
+	pl, err := s.compile(spec, prm, true)
 	if err != nil {
 		return nil, err
 	}
