@@ -2,7 +2,7 @@
 // with the drill-down of its points: which row keys and which measure a
 // clicked bar, slice, point, funnel step or heat-map cell stands for.
 import type { Cell, ChartType, Result, ResultColumn } from '@/api/reports'
-import { dimText, isPercent, measureText, num, percentText, shape, shortNumber, type Shape } from './format'
+import { dimText, isPercent, measureText, num, percentText, shape, shortNumber } from './format'
 import { t } from '@/i18n'
 
 /** What a click on a chart's point asks the server to drill into. */
@@ -42,10 +42,17 @@ function tooltipValue(c: ResultColumn) {
   return (v: unknown) => measureText(c, (v as Cell) ?? null)
 }
 
-/** The measures a cartesian chart draws: those not in percent, or the percent ones when that is all there is. */
-function plotted(sh: Shape) {
-  const plain = sh.measures.filter((m) => !isPercent(m.col))
-  return { bars: plain.length ? plain : sh.measures, rates: plain.length ? sh.measures.filter((m) => isPercent(m.col)) : [] }
+/**
+ * kindOf groups measures that share a scale: money, counts, percentages,
+ * and other numbers by their unit. Each kind gets a value axis of its own
+ * (the first two are shown, left and right), so a count beside an amount
+ * in millions is not a flat line.
+ */
+function kindOf(c: ResultColumn): string {
+  if (isPercent(c)) return 'percent'
+  if (c.format === 'money') return 'money'
+  if (c.op === 'count' || c.op === 'count_distinct') return 'count'
+  return `n:${c.format ?? ''}:${c.unit ?? ''}`
 }
 
 function cartesian(res: Result, type: 'bar' | 'line' | 'area', zh: boolean): Built {
@@ -53,67 +60,74 @@ function cartesian(res: Result, type: 'bar' | 'line' | 'area', zh: boolean): Bui
   const opts = res.chart_options ?? {}
   const horizontal = !!opts.horizontal && type === 'bar'
   const stack = !!opts.stack
-  const { bars, rates } = plotted(sh)
+  // Percentages last: they are the lines over the bars.
+  const ms = [...sh.measures.filter((m) => !isPercent(m.col)), ...sh.measures.filter((m) => isPercent(m.col))]
+  const kinds: string[] = []
+  for (const m of ms) if (!kinds.includes(kindOf(m.col))) kinds.push(kindOf(m.col))
+  const axisOf = (c: ResultColumn) => kinds.indexOf(kindOf(c))
   const series: Record<string, unknown>[] = []
   const drills: Drill[][] = []
+  const cols: ResultColumn[] = []
   let categories: string[]
-  const seriesType = type === 'area' ? 'line' : type
-  const base = (name: string, axis = 0, isRate = false): Record<string, unknown> => ({
-    name,
-    type: isRate ? 'line' : seriesType,
-    yAxisIndex: horizontal ? undefined : axis,
-    xAxisIndex: horizontal ? axis : undefined,
-    smooth: type !== 'bar',
-    ...(type === 'area' && !isRate ? { areaStyle: { opacity: stack ? 0.6 : 0.25 } } : {}),
-    ...(stack && !isRate ? { stack: 'total' } : {}),
-    emphasis: { focus: 'series' },
-    barMaxWidth: 36,
-  })
+  const base = (name: string, c: ResultColumn | undefined): Record<string, unknown> => {
+    const rate = !!c && isPercent(c) && kinds.length > 1
+    const axis = c ? axisOf(c) : 0
+    return {
+      name,
+      type: rate || type !== 'bar' ? 'line' : 'bar',
+      yAxisIndex: horizontal ? undefined : axis,
+      xAxisIndex: horizontal ? axis : undefined,
+      smooth: type !== 'bar',
+      ...(type === 'area' && !rate ? { areaStyle: { opacity: stack ? 0.6 : 0.25 } } : {}),
+      ...(stack && !rate ? { stack: `s${axis}` } : {}),
+      emphasis: { focus: 'series' },
+      barMaxWidth: 36,
+    }
+  }
   if (sh.dims.length === 0) {
     // No dimension: one category per measure.
-    categories = bars.map((m) => m.col.label)
+    categories = ms.map((m) => m.col.label)
     const row = res.rows[0] ?? []
-    series.push({ ...base(res.name), data: bars.map((m) => num(row[m.index])), colorBy: 'data' })
-    drills.push(bars.map((m) => ({ keys: [], measure: m.m })))
+    series.push({ ...base(res.name, undefined), data: ms.map((m) => num(row[m.index])), colorBy: 'data' })
+    cols.push(ms[0]?.col)
+    drills.push(ms.map((m) => ({ keys: [], measure: m.m })))
+    kinds.splice(1)
   } else {
     const d0 = sh.dims[0]
     const xs = distinct(res.rows, d0.index)
     categories = xs.map((x) => dimText(res, d0.col, x))
-    if (sh.dims.length >= 2 && bars.length) {
+    if (sh.dims.length >= 2 && ms.length) {
       // Two dimensions: a series per value of the second, of the first measure.
       const d1 = sh.dims[1]
-      const m = bars[0]
+      const m = ms[0]
+      kinds.splice(1)
       for (const sv of distinct(res.rows, d1.index)) {
-        series.push({ ...base(dimText(res, d1.col, sv)), data: xs.map((x) => num(res.rows.find((r) => same(r[d0.index], x) && same(r[d1.index], sv))?.[m.index])) })
+        series.push({ ...base(dimText(res, d1.col, sv), m.col), data: xs.map((x) => num(res.rows.find((r) => same(r[d0.index], x) && same(r[d1.index], sv))?.[m.index])) })
+        cols.push(m.col)
         drills.push(xs.map((x) => ({ keys: [x, sv], measure: m.m })))
       }
     } else {
-      for (const m of bars) {
-        series.push({ ...base(m.col.label), data: xs.map((x) => num(res.rows.find((r) => same(r[d0.index], x))?.[m.index])) })
-        drills.push(xs.map((x) => ({ keys: [x], measure: m.m })))
-      }
-      for (const m of rates) {
-        series.push({ ...base(m.col.label, 1, true), data: xs.map((x) => num(res.rows.find((r) => same(r[d0.index], x))?.[m.index])) })
+      for (const m of ms) {
+        series.push({ ...base(m.col.label, m.col), data: xs.map((x) => num(res.rows.find((r) => same(r[d0.index], x))?.[m.index])) })
+        cols.push(m.col)
         drills.push(xs.map((x) => ({ keys: [x], measure: m.m })))
       }
     }
   }
-  const firstCol = bars[0]?.col
-  const valueAxis = (c: ResultColumn | undefined, show = true) => ({
+  const colOfKind = (k: string) => ms.find((m) => kindOf(m.col) === k)?.col
+  const valueAxes = kinds.map((k, i) => ({
     type: 'value',
-    show,
-    axisLabel: { ...FONT, formatter: (v: number) => shortNumber(v, zh, c) },
-    splitLine: { show },
-  })
+    show: i < 2,
+    position: horizontal ? (i === 0 ? 'bottom' : 'top') : i === 0 ? 'left' : 'right',
+    axisLabel: { ...FONT, formatter: (v: number) => shortNumber(v, zh, sh.dims.length === 0 ? undefined : colOfKind(k)) },
+    splitLine: { show: i === 0 },
+  }))
   const catAxis = {
     type: 'category',
     data: categories,
     inverse: horizontal,
     axisLabel: { ...FONT, hideOverlap: true, width: horizontal ? 90 : undefined, overflow: 'truncate' },
   }
-  const valueAxes = [valueAxis(firstCol)]
-  if (rates.length) valueAxes.push({ ...valueAxis(rates[0].col), splitLine: { show: false } })
-  const colOf = (name: string) => sh.measures.find((m) => m.col.label === name)?.col ?? firstCol
   const option: Record<string, unknown> = {
     grid: { left: 8, right: 12, top: series.length > 1 ? 32 : 16, bottom: 8, containLabel: true },
     legend: series.length > 1 ? { type: 'scroll', top: 0, textStyle: FONT, itemWidth: 14, itemHeight: 9 } : undefined,
@@ -121,14 +135,13 @@ function cartesian(res: Result, type: 'bar' | 'line' | 'area', zh: boolean): Bui
       trigger: 'axis',
       confine: true,
       axisPointer: { type: type === 'bar' ? 'shadow' : 'line' },
-      valueFormatter: undefined,
-      formatter: (ps: { seriesName: string; name: string; value: unknown; marker: string }[]) => {
+      formatter: (ps: { seriesIndex: number; dataIndex: number; seriesName: string; name: string; value: unknown; marker: string }[]) => {
         if (!ps.length) return ''
         const lines = ps.map((p) => {
-          const c = sh.dims.length >= 2 ? firstCol : colOf(p.seriesName)
-          return `${p.marker}${esc(p.seriesName)}: <b>${c ? tooltipValue(c)(p.value) : String(p.value)}</b>`
+          const c = sh.dims.length === 0 ? ms[p.dataIndex]?.col : cols[p.seriesIndex]
+          return `${p.marker}${esc(sh.dims.length === 0 ? p.name : p.seriesName)}: <b>${c ? tooltipValue(c)(p.value) : String(p.value)}</b>`
         })
-        return [esc(ps[0].name), ...lines].join('<br/>')
+        return [esc(sh.dims.length === 0 ? res.name : ps[0].name), ...lines].join('<br/>')
       },
     },
     xAxis: horizontal ? valueAxes : catAxis,
