@@ -1,0 +1,1 @@
+import{c as e}from"./i18n-xGLRShUM.js";var t=[`crm`,`sales`,`reports`,`quoting`,`production`,`quality`,`inventory`,`mrp`,`purchasing`,`fulfillment`,`service`,`marketing`,`channel`,`engine`,`custom`,`org`,`system`];function n(t){let n=`modules.${t}`,r=e(n);return r===n?t:r}function r(e){let n=t.indexOf(e);return n<0?99:n}export{r as n,n as t};

@@ -1,1 +1,0 @@
-import{s as e}from"./i18n-DxlMncXQ.js";var t=[`crm`,`sales`,`quoting`,`production`,`quality`,`inventory`,`mrp`,`purchasing`,`fulfillment`,`service`,`marketing`,`channel`,`engine`,`custom`,`org`,`system`];function n(t){let n=`modules.${t}`,r=e(n);return r===n?t:r}function r(e){let n=t.indexOf(e);return n<0?99:n}export{r as n,n as t};

@@ -1,0 +1,1 @@
+import{o as e}from"./i18n-xGLRShUM.js";function t(t){return e.value===`en`&&t.name_en?t.name_en:t.name}export{t};

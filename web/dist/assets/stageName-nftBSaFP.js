@@ -1,1 +1,0 @@
-import{a as e}from"./i18n-DxlMncXQ.js";function t(t){return e.value===`en`&&t.name_en?t.name_en:t.name}export{t};
