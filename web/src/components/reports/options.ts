@@ -179,6 +179,7 @@ function pie(res: Result): Built {
         radius: ['38%', '68%'],
         center: ['50%', '45%'],
         avoidLabelOverlap: true,
+        percentPrecision: 1,
         itemStyle: { borderColor: '#fff', borderWidth: 1 },
         label: { ...FONT, formatter: '{b}\n{d}%' },
         data,
