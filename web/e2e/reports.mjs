@@ -153,8 +153,8 @@ async function main() {
     await dlg.locator('[data-test=add-to-new]').click()
     await inputOf(dlg, 'add-to-name').fill(DASHBOARD)
     await dlg.locator('[data-test=add-to-submit]').click()
-    await page.waitForURL(/\/dashboards\/\d+$/)
-    dashboardId = page.url().match(/\/dashboards\/(\d+)$/)[1]
+    await page.waitForURL(/\/dashboards\/\d+(\?|$)/)
+    dashboardId = page.url().match(/\/dashboards\/(\d+)(\?|$)/)[1]
     expect((await byTest(page, 'dashboard-title').innerText()).trim() === DASHBOARD, 'the new dashboard opens')
     const d = must(await manager.call('GET', `/records/dashboards/${dashboardId}`), 'read the dashboard', 200)
     expect(!d.shared && d.layout.length === 1 && d.layout[0].report === reportId, `its layout holds the report: ${JSON.stringify(d.layout)}`)
@@ -199,8 +199,9 @@ async function main() {
     expect((await page.locator('[data-test=list-filter-text]').innerText()).includes(MEASURES[1].filter), 'the list shows the filter with the step\'s condition')
     await shot(page, 'reports-drill-list')
     await page.goBack()
-    await page.waitForURL(/\/dashboards\/\d+$/)
+    await page.waitForURL(/\/dashboards\/\d+\?/)
     await cardsDrawn(page, 1)
+    expect((await byTest(page, 'dash-filter-region').innerText()).includes('华东'), 'back on the dashboard, the region filter is still 华东')
   })
 
   await st.step('the card exports to XLSX', async () => {
@@ -269,7 +270,7 @@ async function main() {
   await st.step('the built-in dashboard 销售漏斗与预测 draws its charts', async () => {
     await page.goto(`${BASE_URL}/dashboards`)
     await byTest(page, 'dashboard-item').filter({ hasText: '销售漏斗与预测' }).locator('[data-test=dashboard-link]').click()
-    await page.waitForURL(/\/dashboards\/\d+$/)
+    await page.waitForURL(/\/dashboards\/\d+(\?|$)/)
     await cardsDrawn(page, 4)
     expect((await page.locator('[data-test=report-card] [data-test=report-echart] canvas').count()) === 4, 'four charts with a canvas')
     expect((await byTest(page, 'dash-edit').count()) === 0, 'a shared dashboard cannot be edited by a manager')

@@ -1,1 +1,0 @@
-import{N as e}from"./vue-a9t1gj1V.js";import{a as t,i as n,r}from"./index-Bq7prx8y.js";var i=[...t,...n,...r].map((t,n)=>({...t,key:`${t.entity}-${t.slot}-${n}`,view:e(t.component)}));function a(e,t){return e?i.filter(n=>(n.entity===e||n.entity===`*`)&&n.slot===t):[]}function o(e){return new Set(i.filter(t=>t.entity===e).flatMap(e=>e.actions??[]))}export{a as n,o as t};
