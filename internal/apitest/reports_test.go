@@ -526,6 +526,11 @@ func TestReportsBuilderAndSchedule(t *testing.T) {
 			t.Errorf("SQL in an error: %s", got.body)
 		}
 	}
+	bad := mgr.do("POST", "/api/v1/reports/preview", map[string]any{"report": map[string]any{"source": "opportunities", "chart": "bar",
+		"filter": "amount >>> 3", "measures": []any{map[string]any{"op": "count"}}}}, nil).want(422)
+	if _, f, _ := problem(t, bad); f["filter"] == "" {
+		t.Errorf("a bad filter is not filed under filter: %s", bad.body)
+	}
 	// A dashboard e-mailed daily at 8 to the manager and the 华南 rep.
 	srv := startReportSMTP(t, admin)
 	dash := mgr.do("POST", "/api/v1/records/dashboards", map[string]any{"name": "我的看板", "schedule": "daily", "schedule_hour": 8,

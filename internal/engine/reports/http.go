@@ -194,6 +194,9 @@ func (sf surface) preview(w http.ResponseWriter, r *http.Request) error {
 	}
 	spec := body.Report
 	spec.ID = 0
+	if err := sf.s.check(p, &spec); err != nil {
+		return err
+	}
 	res, err := sf.s.Run(ctx, p, &spec, prm, p.Lang)
 	if err != nil {
 		return asFieldError(err)

@@ -134,11 +134,23 @@ func (s *Service) checkReport(_ context.Context, c *records.Change) error {
 	if err != nil {
 		return err
 	}
+	return s.check(c.P, spec)
+}
+
+// check compiles a definition for p without running it: the filter's
+// errors under filter, the rest under measures.
+func (s *Service) check(p *access.Principal, spec *Spec) error {
 	pl, err := s.compile(spec, Params{}, false)
 	if err != nil {
 		return err
 	}
-	if err := s.recs.CheckAggregate(c.P, spec.Source, pl.opts); err != nil {
+	if err := s.recs.CheckQuery(p, spec.Source, spec.Filter, ""); err != nil {
+		if ae, ok := apperr.As(err); ok && ae.Kind == apperr.ErrInvalid && len(ae.Fields) == 0 {
+			return apperr.Fields(apperr.FieldError{Field: "filter", Code: ae.Code, Args: ae.Args})
+		}
+		return asFieldError(err)
+	}
+	if err := s.recs.CheckAggregate(p, spec.Source, pl.opts); err != nil {
 		return asFieldError(err)
 	}
 	return nil
